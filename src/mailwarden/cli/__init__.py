@@ -1,0 +1,1 @@
+"""The command-line door: one module per command group, all registered in main."""

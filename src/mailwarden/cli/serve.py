@@ -1,0 +1,33 @@
+"""`mailwarden serve`: the web door and the in-process worker on one port."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from mailwarden.app import build
+from mailwarden.config import Settings
+from mailwarden.web.app import create_app
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8025, "--port", help="Port to listen on."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: settings)."),
+) -> None:
+    """Run Mailwarden: webhooks, API and console."""
+    overrides: dict[str, object] = {"host": host, "port": port}
+    if db is not None:
+        overrides["database_url"] = db
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    services = build(settings)
+    typer.echo(f"Mailwarden is running at {settings.base_url()}/  (database: {_where(settings)})")
+    try:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+    finally:
+        services.close()
+
+
+def _where(settings: Settings) -> str:
+    url = settings.database_url
+    return url.split("@")[-1] if "@" in url else url

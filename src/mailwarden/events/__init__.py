@@ -1,0 +1,1 @@
+"""Email events: the canonical model, provider adapters, bounce classification and ingest."""

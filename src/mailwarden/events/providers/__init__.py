@@ -1,0 +1,1 @@
+"""Provider adapters: each verifies authenticity and parses its payloads into canonical events."""

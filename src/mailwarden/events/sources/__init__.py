@@ -1,0 +1,1 @@
+"""Where raw payloads come from besides webhooks: files, directories, mbox and IMAP."""

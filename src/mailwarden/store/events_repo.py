@@ -1,0 +1,233 @@
+"""Canonical events and their raw payloads: one transaction per payload, idempotent by event id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.dialects import postgresql
+
+from mailwarden.events.model import Event
+from mailwarden.store.engine import is_sqlite
+from mailwarden.store.rows import EVENT_COLUMNS, event_row, row_event, to_ms
+from mailwarden.store.tables import events, raw_payloads
+
+_SQLITE_INSERT = (
+    f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+)
+_LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RawPayload:
+    """A payload as it arrived, before or after parsing."""
+
+    provider: str
+    source: str
+    received_at: datetime
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayload:
+    """A raw payload row as kept, with its processing status."""
+
+    id: int
+    provider: str
+    source: str
+    received_at_ms: int
+    headers: dict[str, str]
+    body: bytes
+    verified: bool
+    status: str
+    reason: str | None
+    event_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """What one write did: the raw payload's id and the events that were new."""
+
+    raw_id: int
+    new_events: list[Event]
+    duplicates: int
+
+
+class EventStore:
+    """Writes payloads and events atomically and reads them back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sqlite = is_sqlite(engine)
+
+    def record(
+        self, raw: RawPayload, parsed: Sequence[Event], status: str, reason: str | None = None
+    ) -> StoreResult:
+        """Keep the raw payload with its status and store its new events, in one transaction."""
+        now_ms = to_ms(raw.received_at)
+        with self._engine.begin() as conn:
+            raw_id = self._insert_raw(conn, raw, status, reason, now_ms)
+            new = self._insert_events(conn, parsed, raw_id, now_ms)
+            if parsed:
+                conn.execute(
+                    update(raw_payloads)
+                    .where(raw_payloads.c.id == raw_id)
+                    .values(event_count=len(parsed))
+                )
+        return StoreResult(raw_id, new, len(parsed) - len(new))
+
+    def resolve(
+        self, raw_id: int, parsed: Sequence[Event], status: str, at: datetime
+    ) -> StoreResult:
+        """Store the events of an earlier payload (a replay) and mark it with status."""
+        now_ms = to_ms(at)
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(raw_payloads)
+                .where(raw_payloads.c.id == raw_id)
+                .values(status=status, reason=None, event_count=len(parsed), updated_ms=now_ms)
+            )
+            new = self._insert_events(conn, parsed, raw_id, now_ms)
+        return StoreResult(raw_id, new, len(parsed) - len(new))
+
+    def mark(self, raw_id: int, status: str, reason: str | None, at: datetime) -> None:
+        """Change a raw payload's status (e.g. a failed replay keeps it dead-lettered)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(raw_payloads)
+                .where(raw_payloads.c.id == raw_id)
+                .values(status=status, reason=reason, updated_ms=to_ms(at))
+            )
+
+    def payload(self, raw_id: int) -> StoredPayload | None:
+        """Return one raw payload by id."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(raw_payloads).where(raw_payloads.c.id == raw_id)).first()
+        return _stored(row) if row is not None else None
+
+    def payloads(self, status: str | None = None, limit: int = 100) -> list[StoredPayload]:
+        """Return raw payloads, newest first, optionally only those with one status."""
+        query = select(raw_payloads).order_by(raw_payloads.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(raw_payloads.c.status == status)
+        with self._engine.connect() as conn:
+            return [_stored(row) for row in conn.execute(query)]
+
+    def count_payloads(self, status: str) -> int:
+        """Count raw payloads with one status."""
+        query = select(func.count()).select_from(raw_payloads)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query.where(raw_payloads.c.status == status)).scalar_one())
+
+    def events(
+        self,
+        *,
+        type_: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Event]:
+        """Yield stored events in time order, optionally filtered by type and time."""
+        query = select(*(events.c[name] for name in EVENT_COLUMNS)).order_by(
+            events.c.occurred_ms, events.c.id
+        )
+        if type_ is not None:
+            query = query.where(events.c.type == type_)
+        if since is not None:
+            query = query.where(events.c.occurred_ms >= to_ms(since))
+        if until is not None:
+            query = query.where(events.c.occurred_ms < to_ms(until))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._engine.connect() as conn:
+            for row in conn.execution_options(yield_per=1000).execute(query):
+                yield row_event(row)
+
+    def count_events(self) -> int:
+        """Count stored events."""
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def _insert_raw(
+        self, conn: Connection, raw: RawPayload, status: str, reason: str | None, now_ms: int
+    ) -> int:
+        values = {
+            "provider": raw.provider,
+            "source": raw.source,
+            "received_ms": now_ms,
+            "headers": orjson.dumps(raw.headers).decode(),
+            "body": raw.body,
+            "verified": raw.verified,
+            "status": status,
+            "reason": reason,
+            "event_count": 0,
+            "updated_ms": now_ms,
+        }
+        result = conn.execute(insert(raw_payloads).values(values).returning(raw_payloads.c.id))
+        return int(result.scalar_one())
+
+    def _insert_events(
+        self, conn: Connection, parsed: Sequence[Event], raw_id: int, now_ms: int
+    ) -> list[Event]:
+        if not parsed:
+            return []
+        unique = list({event.id: event for event in parsed}.values())
+        if self._sqlite:
+            return self._insert_sqlite(conn, unique, raw_id, now_ms)
+        return self._insert_returning(conn, unique, raw_id, now_ms)
+
+    def _insert_sqlite(
+        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
+    ) -> list[Event]:
+        # The raw payload insert already holds SQLite's single write lock, so this
+        # look-up and the insert below see the same table: the new set is exact.
+        existing = _existing_ids(conn, [event.id for event in unique])
+        new = [event for event in unique if event.id not in existing] if existing else unique
+        if new:
+            conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id, now_ms) for e in new])
+        for event in new:
+            event.raw_ref = raw_id
+        return new
+
+    def _insert_returning(
+        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
+    ) -> list[Event]:
+        rows = [dict(zip(EVENT_COLUMNS, event_row(e, raw_id, now_ms), strict=True)) for e in unique]
+        statement = (
+            postgresql.insert(events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
+        )
+        inserted = set(conn.execute(statement, rows).scalars())
+        new = [event for event in unique if event.id in inserted]
+        for event in new:
+            event.raw_ref = raw_id
+        return new
+
+
+def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start : start + _LOOKUP_CHUNK]
+        found.update(conn.execute(select(events.c.id).where(events.c.id.in_(chunk))).scalars())
+    return found
+
+
+def _stored(row: object) -> StoredPayload:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    return StoredPayload(
+        id=mapping["id"],
+        provider=mapping["provider"],
+        source=mapping["source"],
+        received_at_ms=mapping["received_ms"],
+        headers=orjson.loads(mapping["headers"]),
+        body=bytes(mapping["body"]),
+        verified=bool(mapping["verified"]),
+        status=mapping["status"],
+        reason=mapping["reason"],
+        event_count=mapping["event_count"],
+    )

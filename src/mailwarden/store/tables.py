@@ -1,0 +1,79 @@
+"""The schema, as SQLAlchemy Core tables; Alembic migrations create the same shape."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+raw_payloads = Table(
+    "raw_payloads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("provider", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("received_ms", BigInteger, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("reason", Text),
+    Column("event_count", Integer, nullable=False, default=0),
+    Column("updated_ms", BigInteger, nullable=False),
+)
+Index("ix_raw_payloads_status", raw_payloads.c.status, raw_payloads.c.id)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("occurred_ms", BigInteger, nullable=False),
+    Column("provider", Text, nullable=False),
+    Column("message_id", Text),
+    Column("recipient", Text),
+    Column("mailbox_provider", Text, nullable=False),
+    Column("sending_domain", Text),
+    Column("sending_ip", Text),
+    Column("campaign", Text),
+    Column("tags", Text, nullable=False),
+    Column("bounce_class", Text),
+    Column("bounce_reason", Text),
+    Column("smtp_code", Integer),
+    Column("status", Text),
+    Column("diagnostic", Text),
+    Column("feedback_type", Text),
+    Column("url", Text),
+    Column("user_agent", Text),
+    Column("actor", Text),
+    Column("source_ip", Text),
+    Column("country", Text),
+    Column("resource", Text),
+    Column("count", Integer),
+    Column("extra", Text, nullable=False),
+    Column("raw_id", Integer),
+    Column("ingested_ms", BigInteger, nullable=False),
+)
+Index("ix_events_occurred", events.c.occurred_ms)
+Index("ix_events_type_occurred", events.c.type, events.c.occurred_ms)
+
+webhook_tokens = Table(
+    "webhook_tokens",
+    metadata,
+    Column("provider", Text, nullable=False),
+    Column("token", Text, nullable=False),
+    Column("seen_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("provider", "token"),
+)
+Index("ix_webhook_tokens_seen", webhook_tokens.c.seen_ms)

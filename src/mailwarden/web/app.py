@@ -1,0 +1,20 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mailwarden import __version__
+from mailwarden.app import Services
+from mailwarden.web.errors import install_error_handlers
+from mailwarden.web.home import home_router
+from mailwarden.web.webhooks import webhooks_router
+
+
+def create_app(services: Services) -> FastAPI:
+    """Build the web app over already-built services."""
+    app = FastAPI(title="Mailwarden", version=__version__)
+    install_error_handlers(app)
+    app.include_router(webhooks_router(services))
+    app.include_router(home_router(services))
+    return app
