@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql
 
 from mailwarden.events.model import Event
@@ -72,14 +72,8 @@ class EventStore:
         """Keep the raw payload with its status and store its new events, in one transaction."""
         now_ms = to_ms(raw.received_at)
         with self._engine.begin() as conn:
-            raw_id = self._insert_raw(conn, raw, status, reason, now_ms)
-            new = self._insert_events(conn, parsed, raw_id, now_ms)
-            if parsed:
-                conn.execute(
-                    update(raw_payloads)
-                    .where(raw_payloads.c.id == raw_id)
-                    .values(event_count=len(parsed))
-                )
+            raw_id = self._insert_raw(conn, raw, status, reason, now_ms, len(parsed))
+            new = self._insert_events(conn, parsed, raw_id, now_ms, fresh_raw=True)
         return StoreResult(raw_id, new, len(parsed) - len(new))
 
     def resolve(
@@ -93,7 +87,7 @@ class EventStore:
                 .where(raw_payloads.c.id == raw_id)
                 .values(status=status, reason=None, event_count=len(parsed), updated_ms=now_ms)
             )
-            new = self._insert_events(conn, parsed, raw_id, now_ms)
+            new = self._insert_events(conn, parsed, raw_id, now_ms, fresh_raw=False)
         return StoreResult(raw_id, new, len(parsed) - len(new))
 
     def mark(self, raw_id: int, status: str, reason: str | None, at: datetime) -> None:
@@ -135,7 +129,7 @@ class EventStore:
     ) -> Iterator[Event]:
         """Yield stored events in time order, optionally filtered by type and time."""
         query = select(*(events.c[name] for name in EVENT_COLUMNS)).order_by(
-            events.c.occurred_ms, events.c.id
+            events.c.occurred_ms, events.c.seq
         )
         if type_ is not None:
             query = query.where(events.c.type == type_)
@@ -155,7 +149,13 @@ class EventStore:
             return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
 
     def _insert_raw(
-        self, conn: Connection, raw: RawPayload, status: str, reason: str | None, now_ms: int
+        self,
+        conn: Connection,
+        raw: RawPayload,
+        status: str,
+        reason: str | None,
+        now_ms: int,
+        event_count: int,
     ) -> int:
         values = {
             "provider": raw.provider,
@@ -166,33 +166,49 @@ class EventStore:
             "verified": raw.verified,
             "status": status,
             "reason": reason,
-            "event_count": 0,
+            "event_count": event_count,
             "updated_ms": now_ms,
         }
         result = conn.execute(insert(raw_payloads).values(values).returning(raw_payloads.c.id))
         return int(result.scalar_one())
 
     def _insert_events(
-        self, conn: Connection, parsed: Sequence[Event], raw_id: int, now_ms: int
+        self, conn: Connection, parsed: Sequence[Event], raw_id: int, now_ms: int, *, fresh_raw: bool
     ) -> list[Event]:
         if not parsed:
             return []
-        unique = list({event.id: event for event in parsed}.values())
-        if self._sqlite:
-            return self._insert_sqlite(conn, unique, raw_id, now_ms)
-        return self._insert_returning(conn, unique, raw_id, now_ms)
-
-    def _insert_sqlite(
-        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
-    ) -> list[Event]:
-        # The raw payload insert already holds SQLite's single write lock, so this
-        # look-up and the insert below see the same table: the new set is exact.
-        existing = _existing_ids(conn, [event.id for event in unique])
-        new = [event for event in unique if event.id not in existing] if existing else unique
-        if new:
-            conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id, now_ms) for e in new])
+        unique = list({(event.id, event.occurred_at): event for event in parsed}.values())
+        if not self._sqlite:
+            new = self._insert_returning(conn, unique, raw_id, now_ms)
+        elif fresh_raw:
+            new = self._insert_sqlite_fresh(conn, unique, raw_id, now_ms)
+        else:
+            new = self._insert_sqlite_checked(conn, unique, raw_id, now_ms)
         for event in new:
             event.raw_ref = raw_id
+        return new
+
+    def _insert_sqlite_fresh(
+        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
+    ) -> list[Event]:
+        # SQLite has one writer and this transaction holds the write lock since the raw
+        # insert, so rows past the current last seq are exactly the ones this call adds.
+        last = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
+        cursor = conn.exec_driver_sql(
+            _SQLITE_INSERT, [event_row(e, raw_id, now_ms) for e in unique]
+        )
+        if cursor.rowcount == len(unique):
+            return unique
+        added = set(conn.execute(select(events.c.id).where(events.c.seq > last)).scalars())
+        return [event for event in unique if event.id in added]
+
+    def _insert_sqlite_checked(
+        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
+    ) -> list[Event]:
+        existing = _existing_keys(conn, unique)
+        new = [e for e in unique if (to_ms(e.occurred_at), e.id) not in existing]
+        if new:
+            conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id, now_ms) for e in new])
         return new
 
     def _insert_returning(
@@ -200,20 +216,23 @@ class EventStore:
     ) -> list[Event]:
         rows = [dict(zip(EVENT_COLUMNS, event_row(e, raw_id, now_ms), strict=True)) for e in unique]
         statement = (
-            postgresql.insert(events).on_conflict_do_nothing(index_elements=["id"]).returning(events.c.id)
+            postgresql.insert(events)
+            .on_conflict_do_nothing(index_elements=["occurred_ms", "id"])
+            .returning(events.c.id)
         )
         inserted = set(conn.execute(statement, rows).scalars())
-        new = [event for event in unique if event.id in inserted]
-        for event in new:
-            event.raw_ref = raw_id
-        return new
+        return [event for event in unique if event.id in inserted]
 
 
-def _existing_ids(conn: Connection, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(ids), _LOOKUP_CHUNK):
-        chunk = ids[start : start + _LOOKUP_CHUNK]
-        found.update(conn.execute(select(events.c.id).where(events.c.id.in_(chunk))).scalars())
+def _existing_keys(conn: Connection, candidates: list[Event]) -> set[tuple[int, str]]:
+    keys = [(to_ms(event.occurred_at), event.id) for event in candidates]
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
+        query = select(events.c.occurred_ms, events.c.id).where(
+            tuple_(events.c.occurred_ms, events.c.id).in_(chunk)
+        )
+        found.update((int(ms), str(event_id)) for ms, event_id in conn.execute(query))
     return found
 
 

@@ -34,10 +34,14 @@ raw_payloads = Table(
 )
 Index("ix_raw_payloads_status", raw_payloads.c.status, raw_payloads.c.id)
 
+# Events are appended in arrival order (seq); dedup is on (occurred_ms, id): a provider
+# re-delivers an event with its original time, and a time-leading key keeps inserts
+# nearly sequential, several times faster than a random-id index on a large table.
 events = Table(
     "events",
     metadata,
-    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", Text, nullable=False),
     Column("type", Text, nullable=False),
     Column("occurred_ms", BigInteger, nullable=False),
     Column("provider", Text, nullable=False),
@@ -65,8 +69,7 @@ events = Table(
     Column("raw_id", Integer),
     Column("ingested_ms", BigInteger, nullable=False),
 )
-Index("ix_events_occurred", events.c.occurred_ms)
-Index("ix_events_type_occurred", events.c.type, events.c.occurred_ms)
+Index("ux_events_occurred_id", events.c.occurred_ms, events.c.id, unique=True)
 
 webhook_tokens = Table(
     "webhook_tokens",

@@ -34,7 +34,13 @@ def upgrade() -> None:
     op.create_index("ix_raw_payloads_status", "raw_payloads", ["status", "id"])
     op.create_table(
         "events",
-        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("id", sa.Text, nullable=False),
         sa.Column("type", sa.Text, nullable=False),
         sa.Column("occurred_ms", sa.BigInteger, nullable=False),
         sa.Column("provider", sa.Text, nullable=False),
@@ -62,8 +68,7 @@ def upgrade() -> None:
         sa.Column("raw_id", sa.Integer),
         sa.Column("ingested_ms", sa.BigInteger, nullable=False),
     )
-    op.create_index("ix_events_occurred", "events", ["occurred_ms"])
-    op.create_index("ix_events_type_occurred", "events", ["type", "occurred_ms"])
+    op.create_index("ux_events_occurred_id", "events", ["occurred_ms", "id"], unique=True)
     op.create_table(
         "webhook_tokens",
         sa.Column("provider", sa.Text, nullable=False),
