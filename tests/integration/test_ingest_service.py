@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 from sqlalchemy import Engine
+from tests.fakes import FakeProvider, RecordingBus, RecordingFetcher
 
 from mailwarden.clock import FakeClock
 from mailwarden.events.errors import SignatureError
 from mailwarden.events.ingest import ConfirmationError, IngestService, PayloadRejectedError
 from mailwarden.events.providers.base import WebhookRequest
 from mailwarden.store.events_repo import EventStore
-from tests.fakes import FakeProvider, RecordingBus, RecordingFetcher
 
 
 def _line(event_id: str, event_type: str = "delivered", minute: int = 0) -> bytes:
@@ -184,7 +184,9 @@ def test_events_come_back_in_time_order_with_filters(
 ) -> None:
     service.receive(
         "fake",
-        _request(clock, _line("late", minute=30), _line("early", minute=1), _line("b", "bounced", 5)),
+        _request(
+            clock, _line("late", minute=30), _line("early", minute=1), _line("b", "bounced", 5)
+        ),
     )
     assert [e.id for e in store.events()] == ["early", "b", "late"]
     assert [e.id for e in store.events(type_="bounced")] == ["b"]

@@ -13,7 +13,9 @@ from mailwarden.events.ingest import ConfirmationError
 from mailwarden.events.model import format_time
 from mailwarden.store.rows import from_ms
 
-app = typer.Typer(help="Payloads that could not be parsed, kept with the reason.", no_args_is_help=True)
+app = typer.Typer(
+    help="Payloads that could not be parsed, kept with the reason.", no_args_is_help=True
+)
 DEADLETTER = "deadletter"
 
 
@@ -96,7 +98,9 @@ def replay(
                 failed += 1
                 typer.echo(f"{raw_id}: still failing: {exc}")
             else:
-                typer.echo(f"{raw_id}: accepted {outcome.accepted}, duplicates {outcome.duplicates}")
+                typer.echo(
+                    f"{raw_id}: accepted {outcome.accepted}, duplicates {outcome.duplicates}"
+                )
     finally:
         services.close()
     if failed:

@@ -15,7 +15,9 @@ from mailwarden.events.model import format_time, parse_time
 
 def events(
     type_: str | None = typer.Option(None, "--type", help="Only this event type, e.g. bounced."),
-    since: str | None = typer.Option(None, "--since", help="Only events at or after this ISO time."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only events at or after this ISO time."
+    ),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many events."),
     json_out: bool = typer.Option(False, "--json", help="Print canonical NDJSON."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),

@@ -17,8 +17,6 @@ from mailwarden.events.ingest import IngestService
 from mailwarden.events.providers.base import WebhookRequest
 from mailwarden.events.sources.files import Unit, UnitError, iter_json_units, iter_mail_units
 
-console = Console(stderr=True)
-
 
 class Source(StrEnum):
     """Payload formats the ingest command reads."""
@@ -41,17 +39,23 @@ class Tally:
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or directories (.json, .ndjson, .eml, .mbox)."),  # noqa: B008
-    provider: Source = typer.Option(..., "--provider", "-p", help="What the files hold."),  # noqa: B008
+    paths: list[Path] = typer.Argument(
+        ..., help="Files or directories (.json, .ndjson, .eml, .mbox)."
+    ),
+    provider: Source = typer.Option(..., "--provider", "-p", help="What the files hold."),
     no_verify: bool = typer.Option(
-        False, "--no-verify", help="Skip signature checks (offline files whose signatures are gone)."
+        False,
+        "--no-verify",
+        help="Skip signature checks (offline files whose signatures are gone).",
     ),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Import payloads from files; print accepted, duplicates and rejects (file:line, reason)."""
     services = open_services(db)
     try:
-        tally = _run(services.ingest, provider.value, paths, verify=not no_verify, clock=services.clock)
+        tally = _run(
+            services.ingest, provider.value, paths, verify=not no_verify, clock=services.clock
+        )
     finally:
         services.close()
     _report(tally, verified=not no_verify, provider=provider.value)
@@ -64,6 +68,7 @@ def _run(
 ) -> Tally:
     tally = Tally()
     units = iter_mail_units(paths) if provider == "eml" else iter_json_units(paths)
+    console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"ingesting {provider}", total=None)
         for unit in units:
@@ -98,9 +103,10 @@ def _one(
 
 
 def _report(tally: Tally, *, verified: bool, provider: str) -> None:
-    out = Console()
     if not verified:
-        out.print(f"[yellow]signatures not checked (--no-verify): trust these {provider} files yourself[/]")
-    out.print(f"accepted: {tally.accepted}  duplicates: {tally.duplicates}  rejected: {len(tally.rejected)}")
+        warning = f"signatures not checked (--no-verify): trust these {provider} files yourself"
+        typer.secho(warning, fg=typer.colors.YELLOW)
+    rejected = len(tally.rejected)
+    typer.echo(f"accepted: {tally.accepted}  duplicates: {tally.duplicates}  rejected: {rejected}")
     for label, reason in tally.rejected:
-        out.print(f"  rejected {label}: {reason}", highlight=False, markup=False)
+        typer.echo(f"  rejected {label}: {reason}")

@@ -11,5 +11,5 @@ class SignatureError(PermissionError):
     """The payload's authenticity could not be established (HTTP 401)."""
 
 
-class NotConfiguredError(PermissionError):
+class NotConfiguredError(SignatureError):
     """The provider has no secret configured, so nothing it sends can be trusted (HTTP 401)."""

@@ -1,4 +1,4 @@
-"""The ingest service: verify -> keep the raw payload durable -> parse -> dedupe -> store -> publish."""
+"""The ingest service: verify, keep the raw payload durable, parse, dedupe, store, publish."""
 
 from __future__ import annotations
 
@@ -82,7 +82,12 @@ class IngestService:
             raise UnknownProviderError(f"unknown provider {name!r}; known: {known}") from None
 
     def receive(
-        self, provider_name: str, request: WebhookRequest, *, source: str = "webhook", verify: bool = True
+        self,
+        provider_name: str,
+        request: WebhookRequest,
+        *,
+        source: str = "webhook",
+        verify: bool = True,
     ) -> IngestOutcome:
         """Take one payload through the whole path; raise on a bad signature or a bad payload."""
         provider = self.provider(provider_name)
@@ -102,7 +107,11 @@ class IngestService:
             self._confirm(parsed.confirm_url, stored.raw_id)
         self._bus.publish(EVENTS_TOPIC, stored.new_events)
         return IngestOutcome(
-            stored.raw_id, len(stored.new_events), stored.duplicates, stored.new_events, parsed.notes
+            stored.raw_id,
+            len(stored.new_events),
+            stored.duplicates,
+            stored.new_events,
+            parsed.notes,
         )
 
     def replay(self, raw_id: int) -> IngestOutcome:

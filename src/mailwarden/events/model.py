@@ -150,15 +150,19 @@ def parse_time(text: str) -> datetime:
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time out of range: {text!r}") from None
 
 
 def from_epoch(seconds: float) -> datetime:
-    """Turn Unix seconds (int or float) into an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, UTC)
+    """Turn Unix seconds (int or float) into an aware UTC datetime; ValueError if out of range."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError):
+        raise ValueError(f"epoch seconds out of range: {seconds!r}") from None
 
 
 def core_keys() -> frozenset[str]:

@@ -15,8 +15,9 @@ from mailwarden.store.engine import is_sqlite
 from mailwarden.store.rows import EVENT_COLUMNS, event_row, row_event, to_ms
 from mailwarden.store.tables import events, raw_payloads
 
+# Column names are constants and values are bound, so the f-string is safe.
 _SQLITE_INSERT = (
-    f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
 )
 _LOOKUP_CHUNK = 500
@@ -173,7 +174,13 @@ class EventStore:
         return int(result.scalar_one())
 
     def _insert_events(
-        self, conn: Connection, parsed: Sequence[Event], raw_id: int, now_ms: int, *, fresh_raw: bool
+        self,
+        conn: Connection,
+        parsed: Sequence[Event],
+        raw_id: int,
+        now_ms: int,
+        *,
+        fresh_raw: bool,
     ) -> list[Event]:
         if not parsed:
             return []

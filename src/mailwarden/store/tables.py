@@ -40,7 +40,9 @@ Index("ix_raw_payloads_status", raw_payloads.c.status, raw_payloads.c.id)
 events = Table(
     "events",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("id", Text, nullable=False),
     Column("type", Text, nullable=False),
     Column("occurred_ms", BigInteger, nullable=False),

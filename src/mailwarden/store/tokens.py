@@ -12,7 +12,7 @@ from mailwarden.store.tables import webhook_tokens
 
 
 class DatabaseReplayGuard:
-    """Remembers tokens for retention; older ones are pruned (stale timestamps are refused anyway)."""
+    """Remembers tokens for a retention period; stale timestamps are refused before that."""
 
     def __init__(self, engine: Engine, retention: timedelta = timedelta(days=1)) -> None:
         self._engine = engine

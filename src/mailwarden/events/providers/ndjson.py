@@ -23,7 +23,6 @@ from mailwarden.events.providers.base import ParseResult, WebhookRequest
 
 _OPTIONAL_TEXT = (
     "message_id",
-    "recipient",
     "sending_domain",
     "sending_ip",
     "campaign",
@@ -45,7 +44,7 @@ class NdjsonProvider:
         """Canonical NDJSON carries no signature; the door decides whether to accept it."""
 
     def parse(self, body: bytes) -> ParseResult:
-        """Parse NDJSON lines, a JSON array or one object into events; bad input raises PayloadError."""
+        """Parse NDJSON lines, a JSON array or one object into events; raise PayloadError if bad."""
         result = ParseResult()
         whole = _whole_document(body)
         if whole is not None:
@@ -94,39 +93,44 @@ def event_from_json(line: bytes) -> Event:
 
 def event_from_dict(data: dict[str, Any], source: bytes = b"") -> Event:
     """Build an Event from a canonical object, checking every field's type."""
-    event_type = _text(data, "type", required=True)
-    assert event_type is not None
+    event_type = _required(data, "type")
     if event_type not in EVENT_TYPES and not event_type.startswith(SECURITY_PREFIX):
         raise PayloadError(f"unknown type {event_type!r}")
-    occurred = _text(data, "occurred_at", required=True)
-    assert occurred is not None
+    occurred = _required(data, "occurred_at")
     try:
         occurred_at = parse_time(occurred)
     except ValueError:
         raise PayloadError(f"occurred_at is not an ISO 8601 time: {occurred!r}") from None
-    values = {name: _text(data, name) for name in _OPTIONAL_TEXT}
-    recipient = values["recipient"]
+    recipient = _text(data, "recipient")
     event_id = _text(data, "id") or "nd:" + hashlib.sha256(source).hexdigest()[:32]
-    return Event(
+    event = Event(
         id=event_id,
         type=event_type,
         occurred_at=occurred_at,
         provider=_text(data, "provider") or "ndjson",
+        recipient=recipient,
         mailbox_provider=_text(data, "mailbox_provider") or mailbox_provider(recipient),
         tags=_tags(data.get("tags")),
         bounce=_bounce(data.get("bounce")),
         complaint=_complaint(data.get("complaint")),
         extra=_extra(data),
         count=_int(data, "count"),
-        **values,
     )
+    for name in _OPTIONAL_TEXT:
+        setattr(event, name, _text(data, name))
+    return event
 
 
-def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+def _required(data: dict[str, Any], key: str) -> str:
+    value = _text(data, key)
+    if value is None:
+        raise PayloadError(f"missing field {key!r}")
+    return value
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     if value is None:
-        if required:
-            raise PayloadError(f"missing field {key!r}")
         return None
     if not isinstance(value, str):
         raise PayloadError(f"field {key!r} must be a string, got {type(value).__name__}")

@@ -56,7 +56,9 @@ def iter_json_units(paths: Iterable[Path]) -> Iterator[Unit | UnitError]:
         elif suffix in JSON_SUFFIXES:
             yield Unit(str(path), data)
         else:
-            yield UnitError(str(path), f"unsupported file type {suffix or '(none)'}; want .json or .ndjson")
+            yield UnitError(
+                str(path), f"unsupported file type {suffix or '(none)'}; want .json or .ndjson"
+            )
 
 
 def iter_mail_units(paths: Iterable[Path]) -> Iterator[Unit | UnitError]:

@@ -1,0 +1,193 @@
+"""Ingest benchmark: SendGrid batches through verify -> parse -> dedupe -> store, and over HTTP.
+
+Prints what it measured in words, then one JSON line per figure. The floor is measured in
+the same run: orjson.loads of the same bodies + sqlite3 executemany of the same rows into a
+table with the same schema, indexes and pragmas, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mailwarden.bus.memory import InProcessBus
+from mailwarden.clock import FakeClock
+from mailwarden.events.ingest import IngestService
+from mailwarden.events.providers.base import WebhookRequest
+from mailwarden.events.providers.sendgrid import SendGridProvider
+from mailwarden.store import migrate
+from mailwarden.store.engine import make_engine
+from mailwarden.store.events_repo import EventStore
+from mailwarden.store.rows import EVENT_COLUMNS, event_row
+from sendgrid_data import START, Signer, batches
+
+BATCH = 500
+
+
+def _emit(record: dict[str, object]) -> None:
+    print(orjson.dumps(record).decode(), flush=True)
+
+
+def measure_service(
+    bodies: list[bytes], signer: Signer, db: Path
+) -> tuple[float, list[list[tuple]]]:
+    """Events/s of the ingest service on SQLite; also returns the rows it stored per batch."""
+    clock = FakeClock(datetime.fromtimestamp(START + 60, UTC))
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.upgrade(engine)
+    provider = SendGridProvider(signer.public_key_b64(), clock)
+    service = IngestService(EventStore(engine), {"sendgrid": provider}, InProcessBus(), clock)
+    stamp = int(clock.now().timestamp())
+    requests = [WebhookRequest(signer.headers(body, stamp), body, clock.now()) for body in bodies]
+    rows: list[list[tuple]] = []
+    total = 0
+    started = time.perf_counter()
+    for request in requests:
+        total += service.receive("sendgrid", request).accepted
+    elapsed = time.perf_counter() - started
+    for request in requests:
+        rows.append([event_row(e, 1, 0) for e in provider.parse(request.body).events])
+    engine.dispose()
+    return total / elapsed, rows
+
+
+def measure_floor(bodies: list[bytes], rows: list[list[tuple]], db: Path) -> float:
+    """Events/s of orjson.loads + sqlite3 executemany of the same rows, same schema and pragmas."""
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "cache_size=-65536",
+        "temp_store=MEMORY",
+    ):
+        conn.execute(f"PRAGMA {pragma}")
+    sql = (
+        f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+    )
+    total = 0
+    started = time.perf_counter()
+    for body, batch_rows in zip(bodies, rows, strict=True):
+        total += len(orjson.loads(body))
+        conn.execute("BEGIN")
+        conn.executemany(sql, batch_rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return total / elapsed
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure_http(bodies: list[bytes], signer: Signer, db: Path) -> dict[str, float]:
+    """Events/s and per-request latency of POST /webhooks/sendgrid against `mailwarden serve`."""
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        MAILWARDEN_SENDGRID_WEBHOOK_PUBLIC_KEY=signer.public_key_b64(),
+        MAILWARDEN_WEBHOOK_MAX_AGE_SECONDS=str(10**10),
+    )
+    exe = Path(sys.executable).with_name("mailwarden")
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--db", f"sqlite:///{db}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url)
+        latencies: list[float] = []
+        with httpx.Client(base_url=url, timeout=30) as client:
+            started = time.perf_counter()
+            for body in bodies:
+                headers = signer.headers(body, int(time.time()))
+                sent = time.perf_counter()
+                response = client.post("/webhooks/sendgrid", content=body, headers=headers)
+                latencies.append(time.perf_counter() - sent)
+                response.raise_for_status()
+            elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    latencies.sort()
+    return {
+        "events_per_s": round(len(bodies) * BATCH / elapsed),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+    }
+
+
+def _wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("mailwarden serve did not come up within 30 s")
+
+
+def main() -> None:
+    """Run the ingest benchmarks and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--http-events", type=int, default=100_000)
+    args = parser.parse_args()
+    signer = Signer.new()
+    bodies = list(batches(args.events // BATCH, BATCH))
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, rows = measure_service(bodies, signer, Path(tmp) / "service.db")
+        floor = measure_floor(bodies, rows, Path(tmp) / "floor.db")
+        http = (
+            measure_http(bodies[: args.http_events // BATCH], signer, Path(tmp) / "http.db")
+            if args.http_events
+            else None
+        )
+    ratio = ours / floor
+    print(
+        f"ingest: {args.events:,} SendGrid events in batches of {BATCH}: "
+        f"{ours:,.0f} events/s through verify+parse+dedupe+store on SQLite; "
+        f"floor (orjson.loads + sqlite3 executemany, same rows) {floor:,.0f} events/s; "
+        f"ratio {ratio:.2f}"
+    )
+    if http is not None:
+        print(
+            f"ingest over HTTP: {args.http_events:,} events, POST of {BATCH} per request: "
+            f"{http['events_per_s']:,} events/s, p50 {http['p50_ms']} ms, p99 {http['p99_ms']} ms"
+        )
+    _emit(
+        {
+            "bench": "ingest",
+            "events_per_s": round(ours),
+            "floor_events_per_s": round(floor),
+            "ratio": round(ratio, 3),
+        }
+    )
+    if http is not None:
+        _emit({"bench": "ingest_http", **http})
+
+
+if __name__ == "__main__":
+    main()
