@@ -77,7 +77,7 @@ def show(
 
 @app.command("replay")
 def replay(
-    raw_ids: list[int] = typer.Argument(None, help="Payload ids; none with --all."),  # noqa: B008
+    raw_ids: list[int] = typer.Argument(None, help="Payload ids; none with --all."),
     all_: bool = typer.Option(False, "--all", help="Replay every dead-lettered payload."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
