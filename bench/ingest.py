@@ -60,7 +60,7 @@ def measure_service(
         total += service.receive("sendgrid", request).accepted
     elapsed = time.perf_counter() - started
     for request in requests:
-        rows.append([event_row(e, 1, 0) for e in provider.parse(request.body).events])
+        rows.append([event_row(e, 1) for e in provider.parse(request.body).events])
     engine.dispose()
     return total / elapsed, rows
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import Connection, Engine, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql
 
 from mailwarden.events.model import Event
@@ -74,7 +74,7 @@ class EventStore:
         now_ms = to_ms(raw.received_at)
         with self._engine.begin() as conn:
             raw_id = self._insert_raw(conn, raw, status, reason, now_ms, len(parsed))
-            new = self._insert_events(conn, parsed, raw_id, now_ms, fresh_raw=True)
+            new = self._insert_events(conn, parsed, raw_id, fresh_raw=True)
         return StoreResult(raw_id, new, len(parsed) - len(new))
 
     def resolve(
@@ -88,7 +88,7 @@ class EventStore:
                 .where(raw_payloads.c.id == raw_id)
                 .values(status=status, reason=None, event_count=len(parsed), updated_ms=now_ms)
             )
-            new = self._insert_events(conn, parsed, raw_id, now_ms, fresh_raw=False)
+            new = self._insert_events(conn, parsed, raw_id, fresh_raw=False)
         return StoreResult(raw_id, new, len(parsed) - len(new))
 
     def mark(self, raw_id: int, status: str, reason: str | None, at: datetime) -> None:
@@ -178,50 +178,45 @@ class EventStore:
         conn: Connection,
         parsed: Sequence[Event],
         raw_id: int,
-        now_ms: int,
         *,
         fresh_raw: bool,
     ) -> list[Event]:
         if not parsed:
             return []
-        unique = list({(event.id, event.occurred_at): event for event in parsed}.values())
+        # One payload naming an event id twice means the same event (first copy wins).
+        unique = list({event.id: event for event in parsed}.values())
         if not self._sqlite:
-            new = self._insert_returning(conn, unique, raw_id, now_ms)
+            new = self._insert_returning(conn, unique, raw_id)
         elif fresh_raw:
-            new = self._insert_sqlite_fresh(conn, unique, raw_id, now_ms)
+            new = self._insert_sqlite_fresh(conn, unique, raw_id)
         else:
-            new = self._insert_sqlite_checked(conn, unique, raw_id, now_ms)
+            new = self._insert_sqlite_checked(conn, unique, raw_id)
         for event in new:
             event.raw_ref = raw_id
         return new
 
     def _insert_sqlite_fresh(
-        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
+        self, conn: Connection, unique: list[Event], raw_id: int
     ) -> list[Event]:
-        # SQLite has one writer and this transaction holds the write lock since the raw
-        # insert, so rows past the current last seq are exactly the ones this call adds.
-        last = conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one()
-        cursor = conn.exec_driver_sql(
-            _SQLITE_INSERT, [event_row(e, raw_id, now_ms) for e in unique]
-        )
+        # Rows this call adds carry this payload's brand-new raw_id; a repeat keeps the
+        # raw_id of the payload that brought it first. Only a short count needs a look-up.
+        cursor = conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id) for e in unique])
         if cursor.rowcount == len(unique):
             return unique
-        added = set(conn.execute(select(events.c.id).where(events.c.seq > last)).scalars())
-        return [event for event in unique if event.id in added]
+        mine = _existing_keys(conn, unique, events.c.raw_id == raw_id)
+        return [e for e in unique if (to_ms(e.occurred_at), e.id) in mine]
 
     def _insert_sqlite_checked(
-        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
+        self, conn: Connection, unique: list[Event], raw_id: int
     ) -> list[Event]:
-        existing = _existing_keys(conn, unique)
+        existing = _existing_keys(conn, unique, None)
         new = [e for e in unique if (to_ms(e.occurred_at), e.id) not in existing]
         if new:
-            conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id, now_ms) for e in new])
+            conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id) for e in new])
         return new
 
-    def _insert_returning(
-        self, conn: Connection, unique: list[Event], raw_id: int, now_ms: int
-    ) -> list[Event]:
-        rows = [dict(zip(EVENT_COLUMNS, event_row(e, raw_id, now_ms), strict=True)) for e in unique]
+    def _insert_returning(self, conn: Connection, unique: list[Event], raw_id: int) -> list[Event]:
+        rows = [dict(zip(EVENT_COLUMNS, event_row(e, raw_id), strict=True)) for e in unique]
         statement = (
             postgresql.insert(events)
             .on_conflict_do_nothing(index_elements=["occurred_ms", "id"])
@@ -231,7 +226,9 @@ class EventStore:
         return [event for event in unique if event.id in inserted]
 
 
-def _existing_keys(conn: Connection, candidates: list[Event]) -> set[tuple[int, str]]:
+def _existing_keys(
+    conn: Connection, candidates: list[Event], condition: ColumnElement[bool] | None
+) -> set[tuple[int, str]]:
     keys = [(to_ms(event.occurred_at), event.id) for event in candidates]
     found: set[tuple[int, str]] = set()
     for start in range(0, len(keys), _LOOKUP_CHUNK):
@@ -239,6 +236,8 @@ def _existing_keys(conn: Connection, candidates: list[Event]) -> set[tuple[int, 
         query = select(events.c.occurred_ms, events.c.id).where(
             tuple_(events.c.occurred_ms, events.c.id).in_(chunk)
         )
+        if condition is not None:
+            query = query.where(condition)
         found.update((int(ms), str(event_id)) for ms, event_id in conn.execute(query))
     return found
 

@@ -10,37 +10,24 @@ import orjson
 
 from mailwarden.events.model import Bounce, Complaint, Event
 
+# Columns are what queries filter and group on; everything else rides in one JSON
+# "detail" document, which keeps the row narrow and the insert fast.
 EVENT_COLUMNS: Final = (
     "id",
     "type",
     "occurred_ms",
     "provider",
-    "message_id",
     "recipient",
     "mailbox_provider",
     "sending_domain",
     "sending_ip",
     "campaign",
-    "tags",
     "bounce_class",
     "bounce_reason",
-    "smtp_code",
-    "status",
-    "diagnostic",
-    "feedback_type",
-    "url",
-    "user_agent",
-    "actor",
-    "source_ip",
-    "country",
-    "resource",
-    "count",
-    "extra",
     "raw_id",
-    "ingested_ms",
+    "detail",
 )
-_EMPTY_LIST: Final = b"[]"
-_EMPTY_DICT: Final = b"{}"
+_SECURITY: Final = ("actor", "source_ip", "country", "resource", "count")
 
 
 def to_ms(when: datetime) -> int:
@@ -53,75 +40,82 @@ def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def event_row(event: Event, raw_id: int | None, ingested_ms: int) -> tuple[Any, ...]:
+def event_row(event: Event, raw_id: int | None) -> tuple[Any, ...]:
     """Return the event as a tuple in EVENT_COLUMNS order."""
     bounce = event.bounce
-    complaint = event.complaint
     return (
         event.id,
         event.type,
-        to_ms(event.occurred_at),
+        int(event.occurred_at.timestamp() * 1000),
         event.provider,
-        event.message_id,
         event.recipient,
         event.mailbox_provider,
         event.sending_domain,
         event.sending_ip,
         event.campaign,
-        (orjson.dumps(event.tags) if event.tags else _EMPTY_LIST).decode(),
         bounce.bounce_class if bounce else None,
         bounce.reason if bounce else None,
-        bounce.smtp_code if bounce else None,
-        bounce.status if bounce else None,
-        bounce.diagnostic if bounce else None,
-        complaint.feedback_type if complaint else None,
-        event.url,
-        event.user_agent,
-        event.actor,
-        event.source_ip,
-        event.country,
-        event.resource,
-        event.count,
-        (orjson.dumps(event.extra) if event.extra else _EMPTY_DICT).decode(),
         raw_id if raw_id is not None else event.raw_ref,
-        ingested_ms,
+        orjson.dumps(_detail(event)).decode(),
     )
+
+
+def _detail(event: Event) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    if event.message_id is not None:
+        detail["message_id"] = event.message_id
+    if event.tags:
+        detail["tags"] = event.tags
+    bounce = event.bounce
+    if bounce is not None:
+        detail["smtp_code"] = bounce.smtp_code
+        detail["status"] = bounce.status
+        detail["diagnostic"] = bounce.diagnostic
+    if event.complaint is not None:
+        detail["feedback_type"] = event.complaint.feedback_type
+    if event.url is not None:
+        detail["url"] = event.url
+    if event.user_agent is not None:
+        detail["user_agent"] = event.user_agent
+    if event.is_security:
+        for name in _SECURITY:
+            detail[name] = getattr(event, name)
+    if event.extra:
+        detail["extra"] = event.extra
+    return detail
 
 
 def row_event(row: Sequence[Any]) -> Event:
     """Rebuild an Event from a row selected in EVENT_COLUMNS order."""
     values = dict(zip(EVENT_COLUMNS, row, strict=True))
+    detail: dict[str, Any] = orjson.loads(values["detail"])
     bounce = None
     if values["bounce_class"] is not None:
         bounce = Bounce(
             values["bounce_class"],
             values["bounce_reason"] or "undefined",
-            values["smtp_code"],
-            values["status"],
-            values["diagnostic"],
+            detail.get("smtp_code"),
+            detail.get("status"),
+            detail.get("diagnostic"),
         )
-    complaint = Complaint(values["feedback_type"]) if values["feedback_type"] else None
+    feedback = detail.get("feedback_type")
     return Event(
         id=values["id"],
         type=values["type"],
         occurred_at=from_ms(values["occurred_ms"]),
         provider=values["provider"],
-        message_id=values["message_id"],
+        message_id=detail.get("message_id"),
         recipient=values["recipient"],
         mailbox_provider=values["mailbox_provider"],
         sending_domain=values["sending_domain"],
         sending_ip=values["sending_ip"],
         campaign=values["campaign"],
-        tags=orjson.loads(values["tags"]),
+        tags=detail.get("tags", []),
         bounce=bounce,
-        complaint=complaint,
-        url=values["url"],
-        user_agent=values["user_agent"],
-        extra=orjson.loads(values["extra"]),
+        complaint=Complaint(feedback) if feedback else None,
+        url=detail.get("url"),
+        user_agent=detail.get("user_agent"),
+        extra=detail.get("extra", {}),
         raw_ref=values["raw_id"],
-        actor=values["actor"],
-        source_ip=values["source_ip"],
-        country=values["country"],
-        resource=values["resource"],
-        count=values["count"],
+        **{name: detail.get(name) for name in _SECURITY},
     )

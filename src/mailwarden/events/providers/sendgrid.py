@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -168,21 +168,30 @@ def _event(raw: Any, notes: list[str], index: int, providers: dict[str, str]) ->
     one dict per event, no copy (this runs on the ingest hot path). ``providers`` caches
     the mailbox provider by the address's domain part for the batch.
     """
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         raise PayloadError(f"must be a JSON object, got {type_name(raw)}")
     kind = require_str(raw, "event")
     etype = _TYPES.get(kind)
     if etype is None:
         notes.append(f"event[{index}]: skipped SendGrid event type {kind[:40]!r}")
         return None
+    pop = raw.pop
     email = require_str(raw, "email")
     event_id = "sg:" + require_str(raw, "sg_event_id")
-    occurred_at = epoch_time(raw.get("timestamp"), "timestamp")
-    pop = raw.pop
-    del raw["event"], raw["email"], raw["sg_event_id"], raw["timestamp"]
-    message_id = opt_str(pop("sg_message_id", None))
+    stamp = pop("timestamp", None)
+    # Whole seconds in range are the norm; anything else goes through the careful path.
+    if type(stamp) is int and 0 <= stamp < 10**11:
+        occurred_at = datetime.fromtimestamp(stamp, UTC)
+    else:
+        occurred_at = epoch_time(stamp, "timestamp")
+    del raw["event"], raw["email"], raw["sg_event_id"]
+    message_id = pop("sg_message_id", None)
+    if type(message_id) is not str:
+        message_id = opt_str(message_id)
     tags = str_list(pop("category", None))
-    campaign = opt_str(pop("campaign", None)) or _marketing_campaign(raw)
+    campaign = pop("campaign", None)
+    if type(campaign) is not str or not campaign:
+        campaign = opt_str(campaign) or _marketing_campaign(raw)
     sending_domain = _sending_domain(pop("sending_domain", None), raw)
     sending_ip = url = user_agent = None
     bounce = None
