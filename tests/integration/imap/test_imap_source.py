@@ -12,12 +12,12 @@ import pytest
 from mailwarden.events.sources import imap
 from mailwarden.events.sources.imap import (
     ImapError,
-    ImapPoller,
     ImapSettings,
     PollReport,
     message_label,
     poll_once,
 )
+from mailwarden.events.sources.imap_poller import ImapPoller
 
 if TYPE_CHECKING:
     from conftest import Mailbox

@@ -7,7 +7,6 @@ import ipaddress
 import logging
 import re
 import ssl
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
@@ -106,87 +105,19 @@ def poll_once(
     try:
         _drain(conn, settings, handle, should_stop or _never, tally)
     except _IMAP_FAILURES as exc:
-        logger.warning("IMAP session %s broke after %s handled", _where(settings), tally.handled)
+        logger.warning("IMAP session %s broke after %s handled", where(settings), tally.handled)
         raise ImapError(f"IMAP session with {settings.address} failed: {_reason(exc)}") from exc
     finally:
         _logout(conn)
     report = tally.report()
     logger.info(
         "IMAP poll %s: fetched=%d handled=%d failed=%d",
-        _where(settings),
+        where(settings),
         report.fetched,
         report.handled,
         report.failed,
     )
     return report
-
-
-class ImapPoller:
-    """Run poll_once every interval seconds on a background thread until stop() is called."""
-
-    def __init__(
-        self,
-        settings: ImapSettings,
-        handle: Handler,
-        *,
-        interval: float = 60.0,
-        on_report: Callable[[PollReport], None] | None = None,
-        on_error: Callable[[ImapError], None] | None = None,
-        sleep: Callable[[float], object] | None = None,
-    ) -> None:
-        if interval < 0:
-            raise ValueError(f"interval must not be negative, not {interval}")
-        self._settings = settings
-        self._handle = handle
-        self._interval = interval
-        self._on_report = on_report
-        self._on_error = on_error
-        self._stopping = threading.Event()
-        self._sleep = sleep or self._stopping.wait
-        self._thread: threading.Thread | None = None
-
-    @property
-    def stopping(self) -> bool:
-        """Tell whether stop() has been called."""
-        return self._stopping.is_set()
-
-    def start(self) -> None:
-        """Start polling on a daemon thread."""
-        if self._thread is not None:
-            raise RuntimeError("poller already started")
-        self._thread = threading.Thread(target=self.run, name="imap-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Ask the poller to stop after the current message and wait for its thread."""
-        self._stopping.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def run(self) -> None:
-        """Poll, then sleep, until stop() is called; blocks the calling thread."""
-        while not self._stopping.is_set():
-            try:
-                self.poll()
-            except Exception:
-                logger.exception("IMAP poller callback or poll crashed; polling on")
-            if self._stopping.is_set():
-                break
-            self._sleep(self._interval)
-
-    def poll(self) -> PollReport | None:
-        """Poll once, passing the report or the error to the callbacks; never raises ImapError."""
-        try:
-            report = poll_once(self._settings, self._handle, should_stop=self._stopping.is_set)
-        except ImapError as exc:
-            logger.warning("IMAP poll of %s failed: %s", _where(self._settings), exc)
-            if self._on_error is not None:
-                self._on_error(exc)
-            return None
-        if self._on_report is not None:
-            self._on_report(report)
-        return report
 
 
 def _never() -> bool:
@@ -227,7 +158,8 @@ def _check_identity(settings: ImapSettings) -> None:
             raise ValueError("processed_mailbox must differ from mailbox")
 
 
-def _where(settings: ImapSettings) -> str:
+def where(settings: ImapSettings) -> str:
+    """Describe the mailbox for logs: user@host:port/mailbox, never the password."""
     return f"{settings.username}@{settings.address}/{settings.mailbox}"
 
 
