@@ -34,6 +34,52 @@ class Settings(BaseSettings):
     postmark_webhook_password: SecretStr | None = None
     ses_topic_arns: str = Field(default="", description="Comma-separated SNS topic ARNs to accept")
 
+    # auth (console sign-in, sessions, API tokens)
+    cookie_secure: bool | None = Field(
+        default=None, description="Mark cookies Secure; unset: when the request came over https"
+    )
+    trust_proxy: bool = Field(
+        default=False, description="Believe X-Forwarded-Proto/-For from the reverse proxy"
+    )
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+
+    # actions (containment and recovery at the providers); API keys have no defaults
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_api_base: str = "https://api.sendgrid.com"
+    mailgun_api_key: SecretStr | None = None
+    mailgun_api_base: str = Field(
+        default="https://api.mailgun.net", description="US; EU is https://api.eu.mailgun.net"
+    )
+    mailgun_domain: str | None = Field(default=None, description="Default domain for actions")
+    postmark_server_token: SecretStr | None = None
+    postmark_api_base: str = "https://api.postmarkapp.com"
+    aws_region: str | None = Field(
+        default=None, description="SES region; set it to enable SES actions (creds: boto3 chain)"
+    )
+    aws_endpoint_url: str | None = Field(default=None, description="AWS endpoint override (moto)")
+    action_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # detection
+    detection_enabled: bool = Field(default=True, description="Roll up events and detect")
+    detection_policy_file: str | None = Field(
+        default=None, description="Team YAML overriding the packaged policy thresholds"
+    )
+    detection_tick_seconds: float = Field(
+        default=15.0, gt=0, description="How often `serve` evaluates detection windows"
+    )
+
+    # team, playbooks and SLA clocks
+    playbooks_dir: str | None = Field(
+        default=None, description="Team playbooks; each file replaces the shipped one of its type"
+    )
+    sla_file: str | None = Field(default=None, description="Team YAML overriding the SLA targets")
+    team_timezone: str = Field(
+        default="UTC", description="Team time zone (working days, e.g. the SEV4 acknowledge-by)"
+    )
+
     def topic_arns(self) -> list[str]:
         """Return the SNS topic allowlist as a list."""
         return [arn.strip() for arn in self.ses_topic_arns.split(",") if arn.strip()]

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from mailwarden.events.model import Event
 
 Handler = Callable[[Sequence[Event]], None]
+# Topics other than "events" carry domain messages (e.g. Findings on "findings"); a message
+# turns itself into a JSON object so an out-of-process adapter can carry it.
+MessageHandler = Callable[[Sequence[Any]], None]
+
+
+class Message(Protocol):
+    """Anything published on a message topic: it can render itself as a JSON object."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the message as a JSON object."""
+        ...
 
 
 class Bus(Protocol):
@@ -19,4 +30,12 @@ class Bus(Protocol):
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         """Register a handler for the topic's batches."""
+        ...
+
+    def publish_messages(self, topic: str, messages: Sequence[Message]) -> None:
+        """Hand a batch of domain messages (e.g. findings) to the topic's subscribers."""
+        ...
+
+    def subscribe_messages(self, topic: str, handler: MessageHandler) -> None:
+        """Register a handler for the topic's message batches."""
         ...

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from mailwarden.cli import bounce, db, deadletter, events, ingest, serve
+from mailwarden.cli import (
+    bounce,
+    db,
+    deadletter,
+    events,
+    findings,
+    incidents,
+    ingest,
+    oncall,
+    playbooks,
+    replay,
+    response,
+    serve,
+    silences,
+    simulate,
+)
+from mailwarden.cli import users as users_cli
 
 app = typer.Typer(
     name="mailwarden",
@@ -16,8 +32,21 @@ app.command("ingest")(ingest.ingest)
 app.command("events")(events.events)
 app.command("bounce")(bounce.bounce)
 app.command("serve")(serve.serve)
+app.command("replay")(replay.replay)
+app.command("findings")(findings.findings)
+app.command("simulate")(simulate.simulate)
 app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(db.app, name="db")
+app.add_typer(incidents.app, name="incidents")
+app.add_typer(silences.app, name="silences")
+app.add_typer(users_cli.users_app, name="users")
+app.add_typer(users_cli.tokens_app, name="tokens")
+app.command("audit")(users_cli.audit)
+app.add_typer(oncall.team_app, name="team")
+app.add_typer(oncall.oncall_app, name="oncall")
+app.add_typer(playbooks.app, name="playbooks")
+app.add_typer(response.tasks_app, name="tasks")
+app.add_typer(response.sla_app, name="sla")
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ import typer
 import uvicorn
 
 from mailwarden.app import build
+from mailwarden.cli.users import announce_first_admin
 from mailwarden.config import Settings
+from mailwarden.detect.scheduler import TickScheduler
 from mailwarden.web.app import create_app
 
 
@@ -21,10 +23,18 @@ def serve(
         overrides["database_url"] = db
     settings = Settings(**overrides)  # type: ignore[arg-type]
     services = build(settings)
+    announce_first_admin(services)  # empty users table: create 'admin', print its password once
+    scheduler = None
+    if services.detection is not None:
+        services.detection.warm_up()
+        scheduler = TickScheduler(services.detection, settings.detection_tick_seconds)
+        scheduler.start()
     typer.echo(f"Mailwarden is running at {settings.base_url()}/  (database: {_where(settings)})")
     try:
         uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         services.close()
 
 

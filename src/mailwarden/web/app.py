@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from mailwarden import __version__
 from mailwarden.app import Services
+from mailwarden.web.api_incidents import incidents_router
+from mailwarden.web.auth import install_auth
 from mailwarden.web.errors import install_error_handlers
 from mailwarden.web.home import home_router
 from mailwarden.web.webhooks import webhooks_router
@@ -15,6 +17,8 @@ def create_app(services: Services) -> FastAPI:
     """Build the web app over already-built services."""
     app = FastAPI(title="Mailwarden", version=__version__)
     install_error_handlers(app)
+    install_auth(app, services)  # the route guard: every route must be in its permission table
     app.include_router(webhooks_router(services))
     app.include_router(home_router(services))
+    app.include_router(incidents_router(services))
     return app

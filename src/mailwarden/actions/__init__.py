@@ -1,0 +1,1 @@
+"""Containment and recovery actions: a port, a registry, a recording runner and ESP adapters."""

@@ -1,0 +1,1 @@
+"""One adapter module per ESP; they never import each other."""

@@ -1,0 +1,1 @@
+"""Who may use Mailwarden: users, roles, passwords, sessions, API tokens, throttling, audit."""

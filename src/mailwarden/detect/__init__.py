@@ -1,0 +1,1 @@
+"""Detectors: pure functions over rollups and events that turn anomalies into Findings."""

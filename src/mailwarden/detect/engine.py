@@ -1,0 +1,226 @@
+"""The detection engine: rolls events up as they arrive, evaluates what is due on each tick,
+keeps findings deduplicated, stores them and publishes them on the "findings" topic.
+
+Hot path (`on_events`, a subscriber of the "events" topic): aggregate the batch by
+signature, add it to the store's rollups in one executemany, and to the in-memory series,
+samples and cohorts. `tick(now)` evaluates the minutes closed by `now` minus a settle delay,
+plus the past hours late events re-opened. Time is always the injected clock's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mailwarden.bus.port import Bus
+from mailwarden.clock import Clock
+from mailwarden.detect import evaluate
+from mailwarden.detect.lifecycle import Changes, FindingTracker
+from mailwarden.detect.model import FINDINGS_TOPIC, Finding
+from mailwarden.detect.policy import METRIC_RATES, Policy, default_policy
+from mailwarden.detect.providers import reading
+from mailwarden.detect.samples import KIND_FAMILIES, SampleBook, breakdown, sample_ids
+from mailwarden.events.model import Event
+from mailwarden.metrics.baseline import RateBaselines
+from mailwarden.metrics.cohorts import CohortBook
+from mailwarden.metrics.rollup import ScopeKey, signatures, store_counts
+from mailwarden.metrics.series import SeriesBook
+from mailwarden.store.findings_repo import FindingStore
+from mailwarden.store.rollups_repo import RollupStore
+
+log = logging.getLogger(__name__)
+
+KIND_RATES = {
+    "hard_bounce_rate": "hard_bounce",
+    "block_rate": "block",
+    "deferral_rate": "deferral",
+    "complaint_rate": "complaint",
+    "unsubscribe_rate": "unsubscribe",
+    "delivery_drop": "delivery",
+    "engagement_drop": "open",
+}
+_NO_FLAGS: dict[str, set[int]] = {}
+_PROVIDER_KINDS = frozenset({"block_rate", "deferral_rate", "delivery_drop"})
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionConfig:
+    """Timing and thresholds of the engine."""
+
+    settle_seconds: int = 60
+    hold_minutes: int = 60
+    republish_minutes: int = 30
+    early_sends: int = 1000
+    cohort_lag_minutes: int = 30
+    history_days: int = 8
+
+
+class DetectionEngine:
+    """Turns the event stream into findings."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        rollups: RollupStore | None = None,
+        findings: FindingStore | None = None,
+        bus: Bus | None = None,
+        policy: Policy | None = None,
+        config: DetectionConfig | None = None,
+    ) -> None:
+        self.config = config or DetectionConfig()
+        self._clock = clock
+        self._rollups = rollups
+        self._findings = findings
+        self._bus = bus
+        self._lock = threading.RLock()
+        self._flagged: dict[ScopeKey, dict[str, set[int]]] = {}
+        book = SeriesBook(hour_horizon=24 * self.config.history_days)
+        self.state = evaluate.State(
+            book=book,
+            cohorts=CohortBook(self.config.cohort_lag_minutes),
+            rates=RateBaselines(book, self._is_flagged),
+        )
+        self.settings = evaluate.Settings(
+            policy=policy or default_policy(), early_sends=self.config.early_sends
+        )
+        self.samples = SampleBook()
+        self.tracker = FindingTracker(
+            hold=timedelta(minutes=self.config.hold_minutes),
+            republish=timedelta(minutes=self.config.republish_minutes),
+        )
+
+    def subscribe(self, bus: Bus) -> None:
+        """Listen to newly stored events on the bus."""
+        bus.subscribe("events", self.on_events)
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        """Roll a batch of new events up into the store and into memory."""
+        batch = signatures(events)
+        if not batch:
+            return
+        if self._rollups is not None:
+            self._rollups.add(store_counts(batch))
+        with self._lock:
+            if self.state.started is None:
+                self.state.started = min(key[0] for key in batch) - 1
+            self.state.book.add(batch)
+            self.samples.add(events)
+            self.state.cohorts.add(events)
+
+    def tick(self, now: datetime | None = None) -> Changes:
+        """Evaluate every window closed by now (less the settle delay); emit what changed."""
+        now = now or self._clock.now()
+        through = int(now.timestamp() - self.config.settle_seconds) // 60 - 1
+        with self._lock:
+            book = self.state.book
+            if book.evaluated_through is not None and through <= book.evaluated_through:
+                if not book.late_hours:
+                    return Changes()
+                through = book.evaluated_through
+            candidates = self._evaluate(through, now)
+            changes = self.tracker.apply(candidates, now)
+        self._persist(changes)
+        return changes
+
+    def _evaluate(self, through: int, now: datetime) -> list[Finding]:
+        state, settings = self.state, self.settings
+        book = state.book
+        book.advance(through)
+        state.cohorts.mature(through)
+        touched, alarmed = book.take_touched()
+        late = book.take_late_hours()
+        for key, minute, count in book.late_deliveries:
+            state.exposure.late(key, minute, count)
+        book.late_deliveries.clear()
+        state.exposure.advance(book, through, touched)
+        open_keys = {(f.scope.dimension, f.scope.key) for f in self.tracker.open_findings()}
+        found: list[Finding] = []
+        for key in sorted(touched | open_keys):
+            rates = key in alarmed or key in open_keys
+            found.extend(evaluate.evaluate_key(state, settings, key, through, now, rates=rates))
+        if through % 5 == 0:
+            found.extend(evaluate.evaluate_volume_drops(state, settings, book.series, through, now))
+        found.extend(evaluate.evaluate_engagement(state, now))
+        found.extend(evaluate.evaluate_early(state, settings, touched, through, now))
+        found.extend(evaluate.evaluate_late(state, late, now))
+        if through % 60 == 0:
+            state.cohorts.prune(through)
+            state.volumes = {k: v for k, v in state.volumes.items() if k[1] >= through // 60}
+        for item in found:
+            self._flag(item, through // 60)
+            if self._needs_detail(item, now):
+                self._detail(item)
+        return found
+
+    def _needs_detail(self, item: Finding, now: datetime) -> bool:
+        return not self.tracker.is_open(item.kind, item.scope) or now.minute % 10 == 0
+
+    def _detail(self, item: Finding) -> None:
+        families = KIND_FAMILIES.get(item.kind)
+        if item.kind == "policy_threshold":
+            rate = METRIC_RATES.get(str(item.evidence.get("metric")), "")
+            families = KIND_FAMILIES.get(f"{rate}_rate")
+        if not families:
+            return
+        first = int(item.window_start.timestamp()) // 60
+        last = int(item.window_end.timestamp()) // 60
+        samples = [s for s in self.samples.recent(families, first, last) if s.in_scope(item.scope)]
+        item.sample_event_ids = sample_ids(samples)
+        if item.kind in ("volume_surge", "event_silence"):
+            return
+        item.evidence.update(breakdown(samples))
+        if item.kind in _PROVIDER_KINDS:
+            item.evidence.update(reading(samples))
+
+    def _flag(self, item: Finding, hour: int) -> None:
+        rate = KIND_RATES.get(item.kind)
+        if item.kind == "policy_threshold":
+            rate = METRIC_RATES.get(str(item.evidence.get("metric")))
+        if rate is not None:
+            key = (item.scope.dimension, item.scope.key)
+            self._flagged.setdefault(key, {}).setdefault(rate, set()).add(hour)
+
+    def _is_flagged(self, key: ScopeKey) -> Mapping[str, set[int]]:
+        return self._flagged.get(key, _NO_FLAGS)
+
+    def _persist(self, changes: Changes) -> None:
+        if not changes:
+            return
+        if self._findings is not None:
+            self._findings.save(_unique(changes.opened + changes.updated + changes.closed))
+        if self._bus is not None and changes.published:
+            self._bus.publish_messages(FINDINGS_TOPIC, changes.published)
+
+    def list_findings(self, *, kind: str | None = None, status: str | None = None) -> list[Finding]:
+        """Stored findings in the order first seen (those in memory when nothing is stored)."""
+        if self._findings is not None:
+            return self._findings.find(kind=kind, status=status)
+        return [
+            f
+            for f in self.tracker.open_findings()
+            if (kind is None or f.kind == kind) and (status is None or f.status == status)
+        ]
+
+    def warm_up(self) -> None:
+        """Load recent rollups and the findings still open, so a restart keeps its baselines."""
+        if self._findings is not None:
+            self.tracker.restore(self._findings.find(status="open"))
+        if self._rollups is None:
+            return
+        now_minute = int(self._clock.now().timestamp()) // 60
+        since = now_minute - self.config.history_days * 1440
+        with self._lock:
+            loaded = self.state.book.load(self._rollups.rows(since))
+            self.state.started = now_minute
+        log.info("detection warmed up with %d rollup rows", loaded)
+
+
+def _unique(items: Iterable[Finding]) -> list[Finding]:
+    seen: dict[int, Finding] = {}
+    for item in items:
+        seen[id(item)] = item
+    return list(seen.values())

@@ -1,0 +1,236 @@
+"""One evaluation pass: build each key's view from the in-memory state and run the detectors.
+
+Pure of I/O: it reads the series, cohort and baseline state handed to it and returns
+candidate findings; the engine decides what becomes of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Final
+
+from mailwarden.detect.early import early_check, ready
+from mailwarden.detect.engagement import detect_engagement
+from mailwarden.detect.model import Finding, Scope
+from mailwarden.detect.policy import Policy, detect_policy
+from mailwarden.detect.providers import detect_provider
+from mailwarden.detect.rates import DAY, RATE_RULES, detect_rate, detect_rates
+from mailwarden.detect.silence import SilenceSpec, detect_silence
+from mailwarden.detect.view import KeyView
+from mailwarden.detect.volume import VolumeSpec, detect_drop, detect_surge
+from mailwarden.metrics.baseline import (
+    DEFAULT_ENGAGED,
+    RateBaseline,
+    RateBaselines,
+    VolumeBaseline,
+    engagement_baseline,
+    parent_of,
+    volume_baseline,
+)
+from mailwarden.metrics.cohorts import CohortBook
+from mailwarden.metrics.counters import QUEUED, Row, add_into, empty_row
+from mailwarden.metrics.exposure import ExposureBook
+from mailwarden.metrics.rollup import CAMPAIGN, DOMAIN_PROVIDER, MAILBOX_PROVIDER, ScopeKey
+from mailwarden.metrics.series import KeySeries, SeriesBook
+
+VOLUME_DIMENSIONS: Final = frozenset({"overall", "sending_domain", "sending_ip", "campaign"})
+SILENCE_DIMENSIONS: Final = frozenset({"overall", "sending_domain", "mailbox_provider"})
+LATE_KINDS: Final = frozenset({"complaint_rate", "unsubscribe_rate"})
+NEW_CAMPAIGN_MINUTES: Final = 60
+MIN_COHORT: Final = 100
+
+
+@dataclass(slots=True)
+class Settings:
+    """The knobs of an evaluation."""
+
+    policy: Policy
+    early_sends: int = 1000
+    silence: SilenceSpec = field(default_factory=SilenceSpec)
+    volume: VolumeSpec = field(default_factory=VolumeSpec)
+
+
+@dataclass(slots=True)
+class State:
+    """Everything an evaluation reads: counters, cohorts, baselines, and per-key memory."""
+
+    book: SeriesBook
+    cohorts: CohortBook
+    rates: RateBaselines
+    exposure: ExposureBook = field(default_factory=ExposureBook)
+    volumes: dict[tuple[ScopeKey, int], VolumeBaseline | None] = field(default_factory=dict)
+    early_done: set[str] = field(default_factory=set)
+    engagement: dict[ScopeKey, tuple[int, RateBaseline]] = field(default_factory=dict)
+    started: int | None = None  # first minute this process saw; older campaigns are not new
+
+
+def _scope(key: ScopeKey) -> Scope:
+    return Scope(key[0], key[1])
+
+
+def view_of(state: State, key: ScopeKey, series: KeySeries, through: int) -> KeyView:
+    """The view of one key as of the evaluated minute."""
+    hour = through // 60
+    windows: dict[int, Row] = dict(series.sums)
+    windows[DAY] = series.trailing_day(hour)
+    volume = None
+    if key[0] in VOLUME_DIMENSIONS:
+        cached = (key, hour)
+        if cached not in state.volumes:
+            state.volumes[cached] = volume_baseline(series, hour)
+        volume = state.volumes[cached]
+    return KeyView(
+        scope=_scope(key),
+        through=through,
+        windows=windows,
+        day=windows[DAY],
+        baselines=state.rates.all(key, hour),
+        volume=volume,
+        first_minute=series.first_minute,
+        exposure=state.exposure.get(key),
+    )
+
+
+def new_campaigns(state: State, through: int) -> dict[str, int]:
+    """Campaigns first seen within the last hour, with their sends in the last 15 minutes."""
+    found: dict[str, int] = {}
+    for (dimension, name), series in state.book.series.items():
+        first = series.first_minute
+        if dimension != CAMPAIGN or first is None or through - first > NEW_CAMPAIGN_MINUTES:
+            continue
+        if state.started is not None and first <= state.started:
+            continue
+        sends = series.sums[15][QUEUED]
+        if sends:
+            found[name] = sends
+    return found
+
+
+def evaluate_key(
+    state: State, settings: Settings, key: ScopeKey, through: int, now: datetime, *, rates: bool
+) -> Iterator[Finding]:
+    """The detectors that watch this key's counters (rates only when `rates`: new bad events
+    or an open finding; a rate cannot newly rise without a new numerator event)."""
+    series = state.book.get(key)
+    if series is None:
+        return
+    view = view_of(state, key, series, through)
+    if rates:
+        yield from detect_rates(view, now)
+        yield from detect_provider(view, now)
+        policy = detect_policy(view, settings.policy, now)
+        if policy is not None:
+            yield policy
+    if key[0] in SILENCE_DIMENSIONS:
+        silence = detect_silence(view, now, settings.silence)
+        if silence is not None:
+            yield silence
+    if view.volume is not None:
+        surge = detect_surge(view, now, new_campaigns(state, through), settings.volume)
+        if surge is not None:
+            yield surge
+
+
+def evaluate_volume_drops(
+    state: State, settings: Settings, keys: Iterable[ScopeKey], through: int, now: datetime
+) -> Iterator[Finding]:
+    """Volume drops on every key with a volume history (a drop may leave no data at all)."""
+    for key in keys:
+        series = state.book.get(key)
+        if series is None or key[0] not in VOLUME_DIMENSIONS:
+            continue
+        view = view_of(state, key, series, through)
+        drop = detect_drop(view, now, settings.volume)
+        if drop is not None:
+            yield drop
+
+
+def _engagement_baseline(state: State, key: ScopeKey, hour: int, prior: float) -> RateBaseline:
+    cached = state.engagement.get(key)
+    if cached is None or cached[0] != hour:
+        cohort = state.cohorts.keys[key]
+        cached = state.engagement[key] = (hour, engagement_baseline(cohort.hours, hour, prior))
+    return cached[1]
+
+
+def evaluate_engagement(state: State, now: datetime) -> Iterator[Finding]:
+    """Engagement of the matured cohorts on every provider and domain:provider key."""
+    cohorts = state.cohorts
+    last = cohorts.matured_through
+    if last is None:
+        return
+    hour = last // 60
+    keys = sorted(cohorts.keys, key=lambda item: item[0] == DOMAIN_PROVIDER)
+    for key in keys:
+        cohort = cohorts.keys[key]
+        if max(sums[0] for sums in cohort.sums.values()) < MIN_COHORT:
+            continue
+        prior = DEFAULT_ENGAGED
+        if key[0] == DOMAIN_PROVIDER:
+            parent = (MAILBOX_PROVIDER, key[1].rsplit(":", 1)[-1])
+            if parent in cohorts.keys:
+                prior = _engagement_baseline(state, parent, hour, DEFAULT_ENGAGED).rate
+        baseline = _engagement_baseline(state, key, hour, prior)
+        found = detect_engagement(_scope(key), cohort.sums, baseline, last, cohorts.lag, now)
+        if found is not None:
+            yield found
+
+
+def evaluate_early(
+    state: State, settings: Settings, touched: Iterable[ScopeKey], through: int, now: datetime
+) -> Iterator[Finding]:
+    """The early bad-list check of each new campaign whose first sends have settled."""
+    book = state.book
+    for dimension, name in touched:
+        if dimension != CAMPAIGN or name in state.early_done:
+            continue
+        series = book.get((dimension, name))
+        if series is None or series.first_minute is None:
+            continue
+        if state.started is not None and series.first_minute < state.started:
+            state.early_done.add(name)
+            continue
+        total = empty_row()
+        for row in series.hours.values():
+            add_into(total, row)
+        if not ready(total, settings.early_sends):
+            continue
+        state.early_done.add(name)
+        parent = parent_of((CAMPAIGN, name), book.parents)
+        assert parent is not None
+        baseline = state.rates.get(parent, "hard_bounce", through // 60)
+        found = early_check(
+            Scope(CAMPAIGN, name), total, baseline, series.first_minute, through, now
+        )
+        if found is not None:
+            yield found
+
+
+def evaluate_late(
+    state: State, late: Iterable[tuple[ScopeKey, int]], now: datetime
+) -> Iterator[Finding]:
+    """Re-open the hour windows that late events (complaints, unsubscribes) changed."""
+    rules = [rule for rule in RATE_RULES if rule.kind in LATE_KINDS]
+    for key, hour in sorted(late):
+        series = state.book.get(key)
+        if series is None or hour not in series.hours:
+            continue
+        day = empty_row()
+        for _when, row in series.hour_rows(hour - 23, hour):
+            add_into(day, row)
+        through = hour * 60 + 59
+        view = KeyView(
+            scope=_scope(key),
+            through=through,
+            windows={60: series.hours[hour], DAY: day},
+            day=day,
+            baselines=state.rates.all(key, hour),
+            exposure=state.exposure.get(key),
+        )
+        for rule in rules:
+            found = detect_rate(rule, view, now)
+            if found is not None:
+                found.evidence["reopened"] = "late events changed this past window"
+                yield found

@@ -1,0 +1,1 @@
+"""Incidents: from findings to well-run incidents (lifecycle, noise control, timeline)."""

@@ -1,0 +1,400 @@
+"""From findings to incidents: update, dedup, inhibit, group, silence — or open one.
+
+Every rule that acts writes one timeline entry whose kind names the rule (dedup, inhibited,
+grouped, silenced, hysteresis, severity_changed) so responders can see why a finding is where
+it is. Work happens on a Book: the open incidents loaded for one batch of findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from mailwarden.detect.model import Finding, Scope
+from mailwarden.incidents import classify, grouping, noise
+from mailwarden.incidents.describe import affected, title_for
+from mailwarden.incidents.model import SYSTEM_ACTOR, FindingLink, Incident
+from mailwarden.incidents.records import Silence
+from mailwarden.incidents.severity import SeverityRules, worst
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A finding with what the rules say about it."""
+
+    finding: Finding
+    type: str
+    type_rule: str
+    severity: str
+    severity_rule: str
+    roots: frozenset[Scope]
+    cleared: bool
+
+    @property
+    def last_seen(self) -> datetime:
+        """When the detector last saw it."""
+        return self.finding.last_seen or self.finding.window_end
+
+    def describe(self) -> str:
+        """e.g. "hard_bounce_rate on campaign=black-friday"."""
+        return f"{self.finding.kind} on {self.finding.scope}"
+
+    def data(self) -> dict[str, object]:
+        """The finding's identity for a timeline entry."""
+        finding = self.finding
+        return {"finding_id": finding.id, "kind": finding.kind, "scope": finding.scope.to_dict()}
+
+
+@dataclass(slots=True)
+class Book:
+    """The open incidents a batch works on, and what the batch changed."""
+
+    incidents: list[Incident]
+    silences: list[Silence] = field(default_factory=list)
+    changed: list[Incident] = field(default_factory=list)
+    changed_silences: list[Silence] = field(default_factory=list)
+    persist: Callable[[Incident], None] | None = None
+    reopen_after: datetime | None = None  # recovered before this: no longer reopened
+
+    def open(self) -> list[Incident]:
+        """The incidents findings may still join (active, or recently recovered), newest first."""
+        return [i for i in reversed(self.incidents) if i.is_active or self._reopenable(i)]
+
+    def _reopenable(self, incident: Incident) -> bool:
+        if incident.state != "recovered" or incident.recovered_at is None:
+            return False
+        return self.reopen_after is None or incident.recovered_at >= self.reopen_after
+
+    def mark(self, *incidents: Incident) -> None:
+        """Remember that these incidents must be saved."""
+        for incident in incidents:
+            if not any(incident is known for known in self.changed):
+                self.changed.append(incident)
+
+    def hit(self, silence: Silence, now: datetime) -> None:
+        """Count a finding the silence muted."""
+        silence.matched_count += 1
+        silence.last_matched_at = now
+        if not any(silence is known for known in self.changed_silences):
+            self.changed_silences.append(silence)
+
+    def active(self) -> list[Incident]:
+        """The incidents still being worked on, newest first."""
+        return [incident for incident in self.open() if incident.is_active]
+
+    def holding(self, kind: str, scope: Scope) -> Incident | None:
+        """The open incident this finding (kind on scope) is already attached to."""
+        return next((i for i in self.open() if (kind, scope) in i.links), None)
+
+    def dedup(self, incident_type: str, scope: Scope) -> Incident | None:
+        """The open incident with the same dedup key (type + scope), if any."""
+        key = grouping.dedup_key(incident_type, scope)
+        return next((i for i in self.open() if grouping.dedup_key(i.type, i.scope) == key), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a new finding goes and which rule put it there."""
+
+    incident: Incident
+    rule: str
+    note: str
+    fit: grouping.GroupFit | None = None
+
+
+class Triage:
+    """Applies the noise rules to one finding at a time."""
+
+    def __init__(self, rules: SeverityRules, policy: noise.NoisePolicy) -> None:
+        self._rules = rules
+        self._policy = policy
+
+    def signal(self, finding: Finding) -> Signal:
+        """Classify a finding: its incident type, severity and roots."""
+        type_, type_rule = classify.incident_type(finding)
+        severity, severity_rule = self._rules.assess(finding, type_)
+        roots = grouping.finding_roots(finding)
+        return Signal(
+            finding, type_, type_rule, severity, severity_rule, roots, noise.is_cleared(finding)
+        )
+
+    def apply(self, finding: Finding, book: Book, now: datetime) -> str:
+        """Route one finding; return what happened (updated, dedup, grouped, ..., opened)."""
+        signal = self.signal(finding)
+        holder = book.holding(finding.kind, finding.scope)
+        if holder is not None:
+            self._update(holder, signal, now)
+            book.mark(holder)
+            return "updated"
+        if signal.cleared:
+            return "ignored"
+        silence = noise.matching_silence(
+            book.silences, finding.kind, finding.scope, signal.type, now
+        )
+        placement = self._place(signal, book)
+        if silence is not None:
+            book.hit(silence, now)
+            if placement is not None:
+                self._attach_silenced(placement.incident, signal, silence, now)
+                book.mark(placement.incident)
+            return "silenced"
+        if placement is None:
+            self._open(signal, book, now)
+            return "opened"
+        self._attach(placement, signal, book, now)
+        return placement.rule
+
+    def _place(self, signal: Signal, book: Book) -> Placement | None:
+        finding = signal.finding
+        same = book.dedup(signal.type, finding.scope)
+        if same is not None:
+            key = grouping.dedup_key(signal.type, finding.scope)
+            return Placement(same, "dedup", f"{signal.describe()} has this incident's key {key}")
+        muted = noise.inhibitor(book.active(), finding.kind, finding.scope, signal.roots)
+        if muted is not None:
+            incident, rule = muted
+            return Placement(incident, "inhibited", f"muted {signal.describe()}: {rule.name}")
+        return self._group(signal, book)
+
+    def _group(self, signal: Signal, book: Book) -> Placement | None:
+        window = self._policy.grouping_window
+        fits: list[tuple[int, int, Placement]] = []
+        for order, incident in enumerate(book.active()):
+            if signal.type not in classify.family(incident.type):
+                continue
+            last = incident.last_signal_at or incident.detected_at
+            if signal.finding.window_start > last + window:
+                continue
+            kind = classify.more_specific(incident.type, signal.type)
+            fit = grouping.group_fit(incident.scope, incident.lineage, signal.roots, kind)
+            if fit is None:
+                continue
+            minutes = int(window.total_seconds() // 60)
+            note = f"{signal.describe()} grouped here: {fit.reason} (within {minutes} min)"
+            widened = 0 if fit.root == incident.scope else 1
+            fits.append((widened, order, Placement(incident, "grouped", note, fit)))
+        return min(fits, key=lambda item: item[:2])[2] if fits else None
+
+    def _attach(self, placement: Placement, signal: Signal, book: Book, now: datetime) -> None:
+        incident = placement.incident
+        data = {"rule": placement.rule, **signal.data()}
+        incident.attach(self._link(signal, placement.rule, now))
+        reshaped = False
+        note = placement.note
+        if placement.fit is not None:
+            reshaped = self._reshape(incident, signal, placement.fit, data)
+            note += _reshape_note(data)
+        incident.record(placement.rule, SYSTEM_ACTOR, now, note, data)
+        if placement.rule == "dedup" and incident.state == "recovered":
+            note = f"reopened: {signal.describe()} fired after recovery"
+            incident.transition("detected", SYSTEM_ACTOR, now, note, rule="reopen")
+        self._refresh(incident, signal, now)
+        book.mark(incident)
+        if reshaped:
+            self._sweep(incident, book, now)
+
+    def _reshape(
+        self, incident: Incident, signal: Signal, fit: grouping.GroupFit, data: dict[str, object]
+    ) -> bool:
+        new_type = classify.more_specific(incident.type, signal.type)
+        if fit.root == incident.scope and new_type == incident.type:
+            return False
+        if fit.root != incident.scope:
+            data.update(scope_from=incident.scope.to_dict(), scope_to=fit.root.to_dict())
+        if new_type != incident.type:
+            data.update(type_from=incident.type, type_to=new_type)
+        incident.scope, incident.lineage, incident.type = fit.root, fit.lineage, new_type
+        if incident.origin == "detection":
+            incident.title = title_for(incident.type, incident.scope)
+        return True
+
+    def _attach_silenced(
+        self, incident: Incident, signal: Signal, silence: Silence, now: datetime
+    ) -> None:
+        incident.attach(self._link(signal, "silenced", now))
+        note = (
+            f"{silence.id} ({silence.owner}: {silence.reason}) muted {signal.describe()}; "
+            "kept as evidence only"
+        )
+        incident.record(
+            "silenced",
+            SYSTEM_ACTOR,
+            now,
+            note,
+            {"rule": "silence", "silence": silence.id, **signal.data()},
+        )
+
+    def _open(self, signal: Signal, book: Book, now: datetime) -> Incident:
+        finding = signal.finding
+        incident = Incident(
+            type=signal.type,
+            severity=signal.severity,
+            title=title_for(signal.type, finding.scope),
+            scope=finding.scope,
+            started_at=finding.window_start,
+            detected_at=now,
+            lineage=signal.roots,
+            last_signal_at=signal.last_seen,
+        )
+        incident.attach(self._link(signal, "trigger", now))
+        incident.affected = affected(incident.links.values())
+        note = (
+            f"opened from {signal.describe()}: type by {signal.type_rule}; "
+            f"{signal.severity} by rule '{signal.severity_rule}'"
+        )
+        data = {"type_rule": signal.type_rule, "severity_rule": signal.severity_rule}
+        incident.record("opened", SYSTEM_ACTOR, now, note, {**data, **signal.data()})
+        book.incidents.append(incident)
+        if book.persist is not None:
+            book.persist(incident)
+        else:
+            book.mark(incident)
+        self._sweep(incident, book, now)
+        return incident
+
+    def _update(self, incident: Incident, signal: Signal, now: datetime) -> None:
+        link = incident.links[(signal.finding.kind, signal.finding.scope)]
+        fresh = signal.last_seen > link.last_seen or (
+            link.cleared_at is not None and not signal.cleared
+        )
+        incident.attach(self._updated_link(link, signal, now))
+        incident.affected = affected(incident.links.values())
+        if signal.cleared or not fresh or link.relation in noise.MUTED_RELATIONS:
+            return
+        if incident.state == "recovered":
+            note = f"reopened: {signal.describe()} fired again after recovery"
+            incident.transition("detected", SYSTEM_ACTOR, now, note, rule="reopen")
+        elif incident.hold_since is not None:
+            held = int((now - incident.hold_since).total_seconds() // 60)
+            hold = int(self._policy.hold.total_seconds() // 60)
+            note = (
+                f"{signal.describe()} fired again {held} min into the {hold} min hold; "
+                "recovery postponed"
+            )
+            data = {"rule": "hysteresis", "phase": "refired", **signal.data()}
+            incident.record("hysteresis", SYSTEM_ACTOR, now, note, data)
+            incident.hold_since = None
+        self._refresh(incident, signal, now)
+
+    def _refresh(self, incident: Incident, signal: Signal, now: datetime) -> None:
+        finding = signal.finding
+        incident.started_at = min(incident.started_at, finding.window_start)
+        incident.affected = affected(incident.links.values())
+        link = incident.links[(finding.kind, finding.scope)]
+        if link.relation in noise.UNRANKED_RELATIONS:
+            return
+        incident.last_signal_at = max(incident.last_signal_at or now, signal.last_seen)
+        escalated = worst(incident.severity, link.severity)
+        if escalated != incident.severity:
+            note = f"severity {incident.severity} → {escalated}: {signal.describe()}"
+            data = {"from": incident.severity, "to": escalated, "rule": signal.severity_rule}
+            incident.record("severity_changed", SYSTEM_ACTOR, now, note, data)
+            incident.severity = escalated
+
+    def _sweep(self, root: Incident, book: Book, now: datetime) -> None:
+        """Merge active incidents that the (new or reshaped) root now covers."""
+        for other in book.active():
+            if other is root or not root.is_active:
+                continue
+            reason = self._covers(root, other)
+            if reason is None:
+                continue
+            note = f"merged into {root.id} by noise control: {reason}"
+            other.merge_into(root, SYSTEM_ACTOR, now, note)
+            self._escalate_from_links(root, now)
+            book.mark(root, other)
+
+    def _covers(self, root: Incident, other: Incident) -> str | None:
+        ranked = [link for link in other.links.values() if link.relation != "silenced"]
+        for rule in noise.INHIBITIONS:
+            if ranked and all(
+                rule.applies(root, link.kind, link.scope, link.roots) for link in ranked
+            ):
+                return f"inhibition: {rule.name}"
+        same_family = other.type in classify.family(root.type)
+        window = self._policy.grouping_window
+        near = (other.last_signal_at or other.detected_at) + window >= (
+            root.last_signal_at or root.detected_at
+        )
+        inside = root.scope == grouping.OVERALL or root.scope in other.lineage
+        if same_family and near and inside:
+            return f"grouping: {other.scope} lies inside {root.scope}"
+        return None
+
+    def _escalate_from_links(self, incident: Incident, now: datetime) -> None:
+        ranked = [
+            link.severity
+            for link in incident.links.values()
+            if link.relation not in noise.UNRANKED_RELATIONS
+        ]
+        level = incident.severity
+        for severity in ranked:
+            level = worst(level, severity)
+        if level != incident.severity:
+            note = f"severity {incident.severity} → {level}: merged findings"
+            incident.record(
+                "severity_changed",
+                SYSTEM_ACTOR,
+                now,
+                note,
+                {"from": incident.severity, "to": level, "rule": "merge"},
+            )
+            incident.severity = level
+        incident.affected = affected(incident.links.values())
+
+    def _link(self, signal: Signal, relation: str, now: datetime) -> FindingLink:
+        finding = signal.finding
+        return FindingLink(
+            kind=finding.kind,
+            scope=finding.scope,
+            relation=relation,
+            finding_severity=finding.severity,
+            observed=finding.observed,
+            expected=finding.expected,
+            window_start=finding.window_start,
+            first_seen=finding.first_seen,
+            last_seen=signal.last_seen,
+            attached_at=now,
+            evidence=dict(finding.evidence),
+            roots=signal.roots,
+            finding_id=finding.id,
+            severity=signal.severity,
+            cleared_at=noise.cleared_time(finding, now) if signal.cleared else None,
+        )
+
+    def _updated_link(self, link: FindingLink, signal: Signal, now: datetime) -> FindingLink:
+        finding = signal.finding
+        new_id = finding.id is not None and finding.id != link.finding_id
+        cleared_at = link.cleared_at
+        if signal.cleared:
+            cleared_at = cleared_at or noise.cleared_time(finding, now)
+        elif signal.last_seen > link.last_seen or cleared_at is not None:
+            cleared_at = None
+        return replace(
+            link,
+            finding_severity=finding.severity,
+            observed=finding.observed,
+            expected=finding.expected,
+            window_start=min(link.window_start, finding.window_start),
+            last_seen=max(link.last_seen, signal.last_seen),
+            evidence={**link.evidence, **finding.evidence},
+            finding_id=finding.id if finding.id is not None else link.finding_id,
+            finding_count=link.finding_count + (1 if new_id else 0),
+            severity=worst(link.severity, signal.severity),
+            cleared_at=cleared_at,
+        )
+
+
+def _reshape_note(data: dict[str, object]) -> str:
+    parts = []
+    if "scope_to" in data:
+        before, after = data["scope_from"], data["scope_to"]
+        assert isinstance(before, dict) and isinstance(after, dict)
+        parts.append(
+            f"scope widened {before['dimension']}={before['key']} → "
+            f"{after['dimension']}={after['key']}"
+        )
+    if "type_to" in data:
+        parts.append(f"type {data['type_from']} → {data['type_to']}")
+    return "; " + "; ".join(parts) if parts else ""

@@ -1,0 +1,142 @@
+"""Engagement by delivery cohort: of the messages delivered in a minute, how many were opened
+(by a person) or clicked within a fixed lag of their delivery.
+
+Opens trail deliveries by minutes to days, so "opens per delivered" in the same window
+compares unlike things (after a blast, deliveries are in and opens are not). A cohort is
+compared only once it is `lag` minutes old, and only with engagement that came within
+`lag` of delivery: like with like, whatever the sending pattern. Apple machine opens are
+not engagement. A message's first engagement counts; its pending entry is then dropped.
+Cohorts are kept in memory per (sending_domain:mailbox_provider) and mailbox provider.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable
+from typing import Final
+
+from mailwarden.events.model import Event
+from mailwarden.metrics.rollup import DOMAIN_PROVIDER, MAILBOX_PROVIDER, ScopeKey, is_machine_open
+
+DELIVERED, ENGAGED = 0, 1
+CohortRow = list[int]
+WINDOWS: Final = (60, 240)
+
+
+class CohortKey:
+    """The matured cohorts of one key: per delivery minute and hour, with window sums."""
+
+    __slots__ = ("hours", "minutes", "sums")
+
+    def __init__(self) -> None:
+        self.minutes: dict[int, CohortRow] = {}
+        self.hours: dict[int, CohortRow] = {}
+        self.sums: dict[int, CohortRow] = {w: [0, 0] for w in WINDOWS}
+
+
+class CohortBook:
+    """Tracks delivered messages until they engage or age past the lag; matures cohorts."""
+
+    def __init__(self, lag_minutes: int = 30, hour_horizon: int = 24 * 8) -> None:
+        self.lag = lag_minutes
+        self._pending: dict[str, tuple[int, str | None, str]] = {}
+        self._order: deque[tuple[int, str]] = deque()
+        self._fresh: Counter[tuple[int, str | None, str, int]] = Counter()
+        self.keys: dict[ScopeKey, CohortKey] = {}
+        self.matured_through: int | None = None
+        self._hour_horizon = hour_horizon
+
+    def add(self, events: Iterable[Event]) -> None:
+        """Note deliveries, and first opens or clicks that came within the lag."""
+        pending, fresh, lag = self._pending, self._fresh, self.lag
+        for event in events:
+            kind = event.type
+            if kind == "delivered":
+                message = event.message_id
+                if message is None:
+                    continue
+                minute = int(event.occurred_at.timestamp()) // 60
+                entry = (minute, event.sending_domain, event.mailbox_provider)
+                pending[message] = entry
+                self._order.append((minute, message))
+                fresh[(*entry, DELIVERED)] += 1
+            elif kind in ("opened", "clicked") and event.message_id is not None:
+                entry_or_none = pending.get(event.message_id)
+                if entry_or_none is None or (kind == "opened" and is_machine_open(event)):
+                    continue
+                minute = int(event.occurred_at.timestamp()) // 60
+                if minute - entry_or_none[0] <= lag:
+                    fresh[(*entry_or_none, ENGAGED)] += 1
+                del pending[event.message_id]
+
+    def mature(self, through: int) -> int | None:
+        """Fold cohorts at least `lag` minutes old by `through` into the keys; return the last."""
+        last = through - self.lag
+        old = self.matured_through
+        if old is not None and last <= old:
+            return old
+        self._drop_pending(last)
+        done = [item for item in self._fresh.items() if item[0][0] <= last]
+        for (minute, domain, provider, slot), count in done:
+            del self._fresh[(minute, domain, provider, slot)]
+            for key in _keys(domain, provider):
+                self._add(key, minute, slot, count, old)
+        self.matured_through = last
+        for cohort in self.keys.values():
+            _slide(cohort, old, last)
+        return last
+
+    def _add(self, key: ScopeKey, minute: int, slot: int, count: int, old: int | None) -> None:
+        cohort = self.keys.get(key)
+        if cohort is None:
+            cohort = self.keys[key] = CohortKey()
+        cohort.minutes.setdefault(minute, [0, 0])[slot] += count
+        cohort.hours.setdefault(minute // 60, [0, 0])[slot] += count
+        if old is not None and minute <= old:  # a straggler: already-slid window
+            for window, sums in cohort.sums.items():
+                if minute > old - window:
+                    sums[slot] += count
+
+    def _drop_pending(self, last: int) -> None:
+        order, pending = self._order, self._pending
+        while order and order[0][0] < last - 1:
+            minute, message = order.popleft()
+            entry = pending.get(message)
+            if entry is not None and entry[0] == minute:
+                del pending[message]
+
+    def prune(self, through: int) -> None:
+        """Forget cohort minutes and hours that no window or baseline needs any more."""
+        oldest_minute = through - self.lag - max(WINDOWS) - 1
+        oldest_hour = through // 60 - self._hour_horizon
+        for cohort in self.keys.values():
+            for minute in [m for m in cohort.minutes if m < oldest_minute]:
+                del cohort.minutes[minute]
+            for hour in [h for h in cohort.hours if h < oldest_hour]:
+                del cohort.hours[hour]
+
+
+def _keys(domain: str | None, provider: str) -> list[ScopeKey]:
+    keys: list[ScopeKey] = [(MAILBOX_PROVIDER, provider)]
+    if domain:
+        keys.append((DOMAIN_PROVIDER, f"{domain}:{provider}"))
+    return keys
+
+
+def _slide(cohort: CohortKey, old: int | None, last: int) -> None:
+    minutes = cohort.minutes
+    if old is None or last - old > max(WINDOWS):
+        for window in WINDOWS:
+            rows = [minutes[m] for m in range(last - window + 1, last + 1) if m in minutes]
+            cohort.sums[window] = [sum(r[0] for r in rows), sum(r[1] for r in rows)]
+        return
+    for minute in range(old + 1, last + 1):
+        entering = minutes.get(minute)
+        for window, sums in cohort.sums.items():
+            leaving = minutes.get(minute - window)
+            if entering is not None:
+                sums[0] += entering[0]
+                sums[1] += entering[1]
+            if leaving is not None:
+                sums[0] -= leaving[0]
+                sums[1] -= leaving[1]

@@ -1,0 +1,132 @@
+"""The counters kept per minute and dimension, and the one place that defines the denominators.
+
+Every rollup row is a vector of CORE counters (by slot index below) plus, in the store, one
+counter per bounce/deferral reason. Rates divide a numerator counter by a denominator:
+
+* ``sends``: queued events, where the provider reports sends. What volume detection counts
+  and what event silence compares outcomes with.
+* ``attempts``: first delivery attempts with a known result: delivered + hard, block and
+  undetermined bounces + first deferrals (a deferral whose ``extra.attempt`` is 1 or
+  absent) + dropped. Soft bounces are left out: they end a retry chain whose first attempt
+  already counted as a deferral. The denominator of hard-bounce, block, deferral and
+  delivery rates ("per sent"): unlike queued events it is not minutes ahead of its
+  numerators, exists for providers that report no sends, and is not inflated by the
+  retries of earlier sends.
+* ``delivered``: delivered events. The denominator of complaints, unsubscribes, opens and
+  clicks (what recipients could act on); for complaints and unsubscribes, which come hours
+  or days after delivery, detection weighs deliveries by that lag (metrics/exposure.py).
+* ``engaged``: a delivered message opened by a person or clicked, within a lag of its
+  delivery (metrics/cohorts.py). Machine opens (Apple Mail Privacy Protection's prefetch:
+  SendGrid's ``sg_machine_open`` or ``extra.machine_open``) are counted apart and say
+  nothing about where the mail landed.
+* ``outcomes``: delivered + bounced + deferred + dropped; what the provider tells us back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import add
+from typing import Final
+
+SLOTS: Final = (
+    "queued",
+    "delivered",
+    "deferred",
+    "deferred.first",
+    "bounced",
+    "bounced.hard",
+    "bounced.soft",
+    "bounced.block",
+    "bounced.undetermined",
+    "dropped",
+    "complained",
+    "unsubscribed",
+    "opened",
+    "opened.machine",
+    "clicked",
+)
+(
+    QUEUED,
+    DELIVERED,
+    DEFERRED,
+    DEFERRED_FIRST,
+    BOUNCED,
+    HARD,
+    SOFT,
+    BLOCK,
+    UNDETERMINED,
+    DROPPED,
+    COMPLAINED,
+    UNSUBSCRIBED,
+    OPENED,
+    MACHINE_OPENED,
+    CLICKED,
+) = range(len(SLOTS))
+WIDTH: Final = len(SLOTS)
+SLOT_OF: Final = {name: index for index, name in enumerate(SLOTS)}
+
+Row = list[int]
+# Counters whose rise some detector watches: the first slot an event of these bumps.
+BAD_SLOTS: Final = frozenset({BOUNCED, DEFERRED, DROPPED, COMPLAINED, UNSUBSCRIBED})
+
+
+def empty_row() -> Row:
+    """A vector of zero counters."""
+    return [0] * WIDTH
+
+
+def sends(row: Sequence[int]) -> int:
+    """Messages handed to the provider (queued events)."""
+    return row[QUEUED]
+
+
+def attempts(row: Sequence[int]) -> int:
+    """First delivery attempts with a result (see the module docstring)."""
+    return (
+        row[DELIVERED]
+        + row[HARD]
+        + row[BLOCK]
+        + row[UNDETERMINED]
+        + row[DEFERRED_FIRST]
+        + row[DROPPED]
+    )
+
+
+def delivered(row: Sequence[int]) -> int:
+    """Messages delivered."""
+    return row[DELIVERED]
+
+
+def outcomes(row: Sequence[int]) -> int:
+    """Events that report what became of a send (delivered, bounced, deferred, dropped)."""
+    return row[DELIVERED] + row[BOUNCED] + row[DEFERRED] + row[DROPPED]
+
+
+def add_into(total: Row, row: Sequence[int]) -> None:
+    """Add row into total, in place."""
+    total[:] = map(add, total, row)
+
+
+ATTEMPTS: Final = "attempts"
+DELIVERIES: Final = "delivered"
+# rate name -> (numerator slot, denominator). The one definition every detector uses.
+RATES: Final[dict[str, tuple[int, str]]] = {
+    "hard_bounce": (HARD, ATTEMPTS),
+    "block": (BLOCK, ATTEMPTS),
+    "deferral": (DEFERRED_FIRST, ATTEMPTS),
+    "delivery": (DELIVERED, ATTEMPTS),
+    "complaint": (COMPLAINED, DELIVERIES),
+    "unsubscribe": (UNSUBSCRIBED, DELIVERIES),
+}
+
+
+def rate_counts(name: str, row: Sequence[int]) -> tuple[int, int]:
+    """The (numerator, denominator) of a named rate in a row; the numerator never exceeds it."""
+    slot, denominator = RATES[name]
+    n = attempts(row) if denominator == ATTEMPTS else row[DELIVERED]
+    return min(row[slot], n), n
+
+
+def numerator(name: str, row: Sequence[int]) -> int:
+    """The numerator of a named rate in a row."""
+    return row[RATES[name][0]]

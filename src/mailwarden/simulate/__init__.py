@@ -1,0 +1,1 @@
+"""Simulated email traffic with injected incidents, and the truth about them."""

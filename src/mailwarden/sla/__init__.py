@@ -1,0 +1,1 @@
+"""SLA clocks: acknowledge-by, contain-by, stakeholder-update cadence, the GDPR breach clock."""

@@ -1,0 +1,42 @@
+"""Detection tables: per-minute rollups by dimension and the findings detectors raise."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyConstraint, Table, Text
+
+from mailwarden.store.tables import metadata
+
+# One counter per (minute, dimension, key, metric); upserted by adding. A time-leading key
+# keeps inserts nearly sequential and makes "the last N days" a range scan.
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("minute", BigInteger, nullable=False),
+    Column("dimension", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("metric", Text, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    PrimaryKeyConstraint("minute", "dimension", "key", "metric"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", Text, nullable=False),
+    Column("dimension", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("observed", Float, nullable=False),
+    Column("expected", Float, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("window_start_ms", BigInteger, nullable=False),
+    Column("window_end_ms", BigInteger, nullable=False),
+    Column("first_seen_ms", BigInteger, nullable=False),
+    Column("last_seen_ms", BigInteger, nullable=False),
+    Column("closed_ms", BigInteger),
+    Column("sample_event_ids", Text, nullable=False),
+)
+Index("ix_findings_status", findings.c.status, findings.c.kind)
+Index("ix_findings_first_seen", findings.c.first_seen_ms)

@@ -1,0 +1,1 @@
+"""The response team: people and their contacts, roles, on-call rotas, escalation policies."""
