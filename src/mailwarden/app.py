@@ -11,18 +11,23 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from mailwarden.actions import local as local_actions
+from mailwarden.actions import memory_stores as gate_memory
 from mailwarden.actions.port import Action, ActionRegistry
 from mailwarden.actions.providers import mailgun as mailgun_actions
 from mailwarden.actions.providers import postmark as postmark_actions
 from mailwarden.actions.providers import sendgrid as sendgrid_actions
 from mailwarden.actions.providers import ses as ses_actions
+from mailwarden.actions.records import Recorder
 from mailwarden.actions.runner import ActionRunner
+from mailwarden.actions.sending import PauseSendingAction, QuarantineSegmentAction
 from mailwarden.auth.service import Auth, AuthPolicy, build_auth
 from mailwarden.auth.sessions import SessionPolicy
 from mailwarden.bus.memory import InProcessBus
 from mailwarden.bus.port import Bus
 from mailwarden.clock import Clock, SystemClock
 from mailwarden.config import Settings
+from mailwarden.containment import wiring as containment_wiring
+from mailwarden.containment.timeline import ActionTimeline
 from mailwarden.detect.engine import DetectionEngine
 from mailwarden.detect.policy import load_policy
 from mailwarden.events.ingest import IngestService
@@ -72,6 +77,7 @@ class Services:
     team: TeamService | None = None
     tasks: TaskRunner | None = None
     monitor: ResponseMonitor | None = None
+    containment: containment_wiring.Containment | None = None
 
     def close(self) -> None:
         """Release connections."""
@@ -98,9 +104,27 @@ def build(
     ingest = IngestService(store, providers, bus, clock, fetcher)
     auth = build_auth(engine, clock, auth_policy(settings))
     incidents = build_incidents(engine, clock, bus)
-    actions = build_actions(settings, engine, clock)
-    detection = build_detection(settings, engine, clock, bus) if settings.detection_enabled else None
+    timeline = ActionTimeline(incidents, auth.audit.record)  # run steps: timeline + audit log
+    gate = containment_wiring.gate_parts(settings, engine, clock)
+    recorder = containment_wiring.run_recorder(timeline, gate)
+    actions = build_actions(settings, engine, clock, recorder=recorder)
+    containment_wiring.register_gate_actions(actions.registry, gate, clock)
+    detection = (
+        build_detection(settings, engine, clock, bus) if settings.detection_enabled else None
+    )
     team, tasks, monitor = build_response(settings, engine, clock, incidents, actions.registry)
+    containment = containment_wiring.build_containment(
+        settings,
+        engine,
+        clock,
+        bus,
+        runner=actions,
+        incidents=incidents,
+        tasks=tasks,
+        events=store,
+        parts=gate,
+        timeline=timeline,
+    )
     return Services(
         settings,
         engine,
@@ -115,6 +139,7 @@ def build(
         team=team,
         tasks=tasks,
         monitor=monitor,
+        containment=containment,
     )
 
 
@@ -187,18 +212,24 @@ def action_catalog(settings: Settings) -> ActionRegistry:
     clock = SystemClock()
     local = local_actions.SuppressAction(local_actions.MemorySuppressionStore(), clock)
     registry = ActionRegistry([local])
+    registry.register(PauseSendingAction(gate_memory.MemoryPauseStore(), clock))
+    registry.register(QuarantineSegmentAction(gate_memory.MemoryQuarantineStore(), clock))
     for action in provider_actions(settings, clock):
         registry.register(action)
     return registry
 
 
-def build_actions(settings: Settings, engine: Engine, clock: Clock) -> ActionRunner:
+def build_actions(
+    settings: Settings, engine: Engine, clock: Clock, recorder: Recorder | None = None
+) -> ActionRunner:
     """Mailwarden's own actions plus those of each configured provider, and their runner."""
     registry = ActionRegistry([local_actions.SuppressAction(SqlSuppressionStore(engine), clock)])
     for action in provider_actions(settings, clock):
         registry.register(action)
     # The incident timeline plugs in as the runner's recorder; the ledger keeps every step.
-    return ActionRunner(registry, SqlRunLedger(engine), clock, secrets=_secret_values(settings))
+    return ActionRunner(
+        registry, SqlRunLedger(engine), clock, recorder, secrets=_secret_values(settings)
+    )
 
 
 def provider_actions(settings: Settings, clock: Clock) -> list[Action[Any]]:

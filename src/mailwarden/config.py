@@ -80,6 +80,38 @@ class Settings(BaseSettings):
         default="UTC", description="Team time zone (working days, e.g. the SEV4 acknowledge-by)"
     )
 
+    # containment and recovery: approvals, the sending gate, warm-up, reminders
+    emergency_containment_enabled: bool = Field(
+        default=False, description="Let the emergency rule run containment without approval"
+    )
+    emergency_rule_name: str = "severe_complaints_pause"
+    emergency_severities: str = Field(default="SEV1", description="Comma-separated severities")
+    emergency_finding_kinds: str = Field(
+        default="complaint_rate,policy_threshold",
+        description="Comma-separated finding kinds the rule acts on (empty: any)",
+    )
+    emergency_action: str = Field(
+        default="mailwarden.pause_sending", description="The action the rule runs"
+    )
+    recovery_auto_warmup: bool = Field(
+        default=True, description="On recovery, resume the incident's gate pauses via warm-up"
+    )
+    warmup_schedule: str = Field(
+        default="10%,25%,50%,100%", description="Share of normal volume on day 1, 2, ..."
+    )
+    warmup_default_per_minute: float = Field(
+        default=100.0, gt=0, description="Normal sends/minute when the rollups have no history"
+    )
+    gate_refresh_seconds: float = Field(
+        default=5.0, gt=0, description="How often the gate checks its rules for outside changes"
+    )
+    gate_ttl_seconds: int = Field(
+        default=5, ge=1, description="How long a sender may cache a gate answer"
+    )
+    reminder_forgotten_hours: float = Field(default=24.0, gt=0)
+    reminder_expiry_notice_hours: float = Field(default=24.0, gt=0)
+    reminder_delisting_hours: float = Field(default=48.0, gt=0)
+
     def topic_arns(self) -> list[str]:
         """Return the SNS topic allowlist as a list."""
         return [arn.strip() for arn in self.ses_topic_arns.split(",") if arn.strip()]

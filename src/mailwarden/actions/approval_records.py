@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from mailwarden.actions.records import Run
+
 PENDING: Final = "pending"
 APPROVED: Final = "approved"
 REJECTED: Final = "rejected"
@@ -153,3 +155,27 @@ class MemoryApprovalStore:
         ]
         rows.sort(key=lambda a: (a.requested_at, a.id), reverse=True)
         return rows[:limit]
+
+
+def run_dict(run: Run) -> dict[str, Any]:
+    """A run as JSON (times as ISO 8601)."""
+    return {
+        "id": run.id,
+        "key": run.key,
+        "action": run.action,
+        "provider": run.provider,
+        "risk": run.risk,
+        "state": run.state,
+        "incident_id": run.incident_id,
+        "requested_by": run.requested_by,
+        "approved_by": run.approved_by,
+        "executed_by": run.executed_by,
+        "attempts": run.attempts,
+        "provider_response_id": run.provider_response_id,
+        "result": dict(run.result) if run.result is not None else None,
+        "undo_result": dict(run.undo_result) if run.undo_result is not None else None,
+        "error": run.error.to_dict() if run.error else None,
+        "verified": run.verified,
+        "created_at": run.created_at.isoformat(),
+        "updated_at": run.updated_at.isoformat(),
+    }

@@ -14,6 +14,7 @@ Rules (one place):
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,12 +28,14 @@ from mailwarden.actions.approval_records import (
     REJECTED,
     Approval,
     ApprovalStore,
+    run_dict,
 )
 from mailwarden.actions.port import ActionRegistry, Risk
 from mailwarden.actions.records import FAILED, PLANNED, Run, redact_params
 from mailwarden.actions.runner import ActionRunner
 from mailwarden.clock import Clock
 
+log = logging.getLogger(__name__)
 LOW_RISK_RULE: Final = "low_risk"
 SYSTEM: Final = "mailwarden"
 Mode = Literal["auto", "commander"]
@@ -105,6 +108,11 @@ class ApprovalDesk:
         self._audit = audit
         self._commander_of = commander_of or (lambda _incident: None)
         self._new_id = new_id
+        self._listeners: list[Callable[[Approval, Run], None]] = []
+
+    def on_run(self, listener: Callable[[Approval, Run], None]) -> None:
+        """Call listener after every execute of an approved action (e.g. to check off a task)."""
+        self._listeners.append(listener)
 
     @property
     def registry(self) -> ActionRegistry:
@@ -135,26 +143,42 @@ class ApprovalDesk:
         key: str | None = None,
         mode: Mode | None = None,
         rule: str | None = None,
+        execute: bool = True,
+        executed_by: str | None = None,
     ) -> Outcome:
         """Plan the action; run it now if the rules allow, else leave it pending approval."""
         key = key or self._new_id()
         run = self.runner.plan(
             action, params, requested_by=requested_by, key=key, incident_id=incident_id
         )
-        existing = self.store.by_key(key)
-        if existing is not None:
-            return self.outcome(existing)
-        automatic = rule is not None or not needs_approval(run.risk, mode)
-        approval = self.store.add(self._approval(run, requested_by, step_id, rule, automatic))
-        if not automatic:
-            note = f"{_what(approval)} waits for the incident commander's approval: " + str(
-                approval.plan.get("summary", "")
-            )
-            self._record(approval, "action_approval_requested", requested_by, note)
-            return Outcome(approval, run)
-        note = f"{_what(approval)} auto-run by rule {approval.rule}"
-        self._record(approval, "action_auto_approved", SYSTEM, note)
-        return Outcome(approval, self._execute(approval, f"rule:{approval.rule}"))
+        approval = self.store.by_key(key)
+        if approval is None:
+            approval = self._open(run, requested_by, step_id, mode, rule, will_run=execute)
+        if execute and approval.state == APPROVED and run.state == PLANNED:
+            by = executed_by or f"rule:{approval.rule}"
+            return Outcome(approval, self._execute(approval, by))
+        return Outcome(approval, run)
+
+    def plan(
+        self,
+        action: str,
+        params: Mapping[str, Any] | BaseModel,
+        *,
+        requested_by: str,
+        incident_id: str | None = None,
+        key: str | None = None,
+        mode: Mode | None = None,
+    ) -> Outcome:
+        """Dry-run the action and open its approval (pending unless low risk); run nothing."""
+        return self.request(
+            action,
+            params,
+            requested_by=requested_by,
+            incident_id=incident_id,
+            key=key,
+            mode=mode,
+            execute=False,
+        )
 
     def approve(self, approval_id: str, who: Authority, reason: str = "") -> Outcome:
         """Approve a pending action (commander only) and run it."""
@@ -166,6 +190,21 @@ class ApprovalDesk:
         if not reason.strip():
             raise ApprovalStateError("rejecting needs a reason")
         return self._decide(approval_id, who, REJECTED, reason)
+
+    def withdraw(self, approval_id: str, reason: str) -> Approval | None:
+        """Withdraw a pending request (Mailwarden's decision, e.g. superseded); None if decided."""
+        approval = self.get(approval_id)
+        if approval.state != PENDING:
+            return None
+        withdrawn = approval.with_changes(
+            state=REJECTED, decided_by=SYSTEM, decided_at=self._clock.now(), reason=reason
+        )
+        if not self.store.decide(withdrawn):
+            return None
+        self._record(
+            withdrawn, "action_withdrawn", SYSTEM, f"{_what(withdrawn)} withdrawn: {reason}"
+        )
+        return withdrawn
 
     def run(self, approval_id: str, who: Authority) -> Outcome:
         """Run (or retry) an approved action."""
@@ -187,19 +226,20 @@ class ApprovalDesk:
         reason: str = "",
     ) -> Outcome:
         """Run an action directly: anyone for low risk; medium/high only for a commander."""
-        if not needs_approval(self.registry.get(action).risk):
-            return self.request(
-                action,
-                params,
-                requested_by=who.name,
-                incident_id=incident_id,
-                key=key,
-                rule=LOW_RISK_RULE,
-            )
-        self._check_incident(incident_id, who, "run")
+        low = not needs_approval(self.registry.get(action).risk)
+        if not low:
+            self._check_incident(incident_id, who, "run")
         outcome = self.request(
-            action, params, requested_by=who.name, incident_id=incident_id, key=key
+            action,
+            params,
+            requested_by=who.name,
+            incident_id=incident_id,
+            key=key,
+            rule=LOW_RISK_RULE if low else None,
+            executed_by=who.name,
         )
+        if outcome.approval.state == REJECTED:
+            raise ApprovalStateError(f"approval {outcome.approval.id} was rejected")
         if outcome.approval.state == PENDING:
             return self.approve(outcome.approval.id, who, reason or "run directly by a commander")
         return outcome
@@ -221,6 +261,28 @@ class ApprovalDesk:
         if who.commander_role:
             return True
         return incident_id is not None and self._commander_of(incident_id) == who.name
+
+    def _open(
+        self,
+        run: Run,
+        requested_by: str,
+        step_id: str | None,
+        mode: Mode | None,
+        rule: str | None,
+        *,
+        will_run: bool,
+    ) -> Approval:
+        automatic = rule is not None or not needs_approval(run.risk, mode)
+        approval = self.store.add(self._approval(run, requested_by, step_id, rule, automatic))
+        if approval.state == PENDING:
+            summary = str(approval.plan.get("summary", ""))
+            note = f"{_what(approval)} waits for the incident commander's approval: {summary}"
+            self._record(approval, "action_approval_requested", requested_by, note)
+        else:
+            then = "auto-run" if will_run else "approved (not run yet)"
+            note = f"{_what(approval)} {then} by rule {approval.rule}"
+            self._record(approval, "action_auto_approved", SYSTEM, note)
+        return approval
 
     def _approval(
         self, run: Run, requested_by: str, step_id: str | None, rule: str | None, auto: bool
@@ -267,6 +329,11 @@ class ApprovalDesk:
         run = self.runner.execute(approval.key, executed_by=by, approved_by=approved_by)
         if run.state not in (FAILED, PLANNED):
             run = self.runner.verify(approval.key, by=by)
+        for listener in self._listeners:
+            try:
+                listener(approval, run)
+            except Exception:
+                log.exception("listener %r failed after run %s", listener, run.key)
         return run
 
     def _check(self, approval: Approval, who: Authority, doing: str) -> None:
@@ -286,35 +353,17 @@ class ApprovalDesk:
     def _record(self, approval: Approval, kind: str, actor: str, note: str) -> None:
         if self._log is not None:
             self._log.decision(approval, kind, actor, note)
-        detail = {"approval": approval.id, "key": approval.key, "params": dict(approval.params)}
-        detail.update(incident=approval.incident_id, rule=approval.rule, reason=approval.reason)
+        detail: dict[str, Any] = {
+            "approval": approval.id,
+            "key": approval.key,
+            "params": dict(approval.params),
+            "incident": approval.incident_id,
+            "rule": approval.rule,
+            "reason": approval.reason,
+        }
         if self._audit is not None:
             self._audit(actor, kind.replace("_", ".", 1), f"action:{approval.action}", detail)
 
 
 def _what(approval: Approval) -> str:
     return f"{approval.action} ({approval.risk} risk)"
-
-
-def run_dict(run: Run) -> dict[str, Any]:
-    """A run as JSON (times as ISO 8601)."""
-    return {
-        "id": run.id,
-        "key": run.key,
-        "action": run.action,
-        "provider": run.provider,
-        "risk": run.risk,
-        "state": run.state,
-        "incident_id": run.incident_id,
-        "requested_by": run.requested_by,
-        "approved_by": run.approved_by,
-        "executed_by": run.executed_by,
-        "attempts": run.attempts,
-        "provider_response_id": run.provider_response_id,
-        "result": dict(run.result) if run.result is not None else None,
-        "undo_result": dict(run.undo_result) if run.undo_result is not None else None,
-        "error": run.error.to_dict() if run.error else None,
-        "verified": run.verified,
-        "created_at": run.created_at.isoformat(),
-        "updated_at": run.updated_at.isoformat(),
-    }

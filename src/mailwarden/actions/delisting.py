@@ -31,6 +31,10 @@ class DelistingError(ValueError):
     """The request or the change makes no sense; the message says why."""
 
 
+class UnknownDelistingError(LookupError):
+    """No delisting request has this id."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delisting:
     """One delisting request for one listed item on one blocklist."""
@@ -158,7 +162,9 @@ class DelistingDesk:
             raise DelistingError(f"status {status!r} is not one of {', '.join(DELISTING_STATES)}")
         if status not in _MOVES[current.status]:
             allowed = ", ".join(_MOVES[current.status]) or "none"
-            raise DelistingError(f"cannot move from {current.status} to {status}; allowed: {allowed}")
+            raise DelistingError(
+                f"cannot move from {current.status} to {status}; allowed: {allowed}"
+            )
         now = self._clock.now()
         changed = current.with_changes(
             status=status,
@@ -171,14 +177,16 @@ class DelistingDesk:
         if not self.store.update(changed, current.status):
             raise DelistingError(f"delisting request {request_id} changed meanwhile; try again")
         text = f"{changed.listed_item} on {changed.blocklist}: {status}"
-        self._note(changed, f"delisting_{status}", text + (f" ({note.strip()})" if note else ""), by)
+        self._note(
+            changed, f"delisting_{status}", text + (f" ({note.strip()})" if note else ""), by
+        )
         return changed
 
     def get(self, request_id: int) -> Delisting:
-        """One request; DelistingError if none."""
+        """One request; UnknownDelistingError if none."""
         found = self.store.get(request_id)
         if found is None:
-            raise DelistingError(f"no delisting request {request_id}")
+            raise UnknownDelistingError(f"no delisting request {request_id}")
         return found
 
     def listed(

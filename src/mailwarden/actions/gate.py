@@ -213,7 +213,13 @@ class GateSource(Protocol):
 
 
 class SendingGate:
-    """Answers gate requests from the snapshot; refreshes it on change or when it moved."""
+    """Answers gate requests from the snapshot; refreshes it on change or when it moved.
+
+    A request never waits for the database once the first snapshot exists: when the
+    snapshot is due for a check, one background thread reads the fingerprint (and reloads
+    if it moved) while requests keep using the current snapshot. A change made through
+    this process (`invalidate`) reloads at once, in the changing thread.
+    """
 
     def __init__(
         self,
@@ -223,58 +229,69 @@ class SendingGate:
         refresh_seconds: float = 5.0,
         ttl_seconds: int = 5,
         monotonic: Callable[[], float] = time.monotonic,
+        background: bool = True,
     ) -> None:
         self._source = source
         self._clock = clock
         self.refresh_seconds = refresh_seconds
         self.ttl_seconds = ttl_seconds
         self._monotonic = monotonic
+        self._background = background
         self._rules: GateRules | None = None
         self._fingerprint: str | None = None
         self._checked = 0.0
-        self._stale = True
+        self._polling = False
         self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """True once the first snapshot exists (answers no longer touch the database)."""
+        return self._rules is not None
 
     def check(self, query: GateQuery) -> GateDecision:
         """The answer for one batch."""
         return decide(self.rules(), query, self._clock.now(), self.ttl_seconds)
 
     def rules(self) -> GateRules:
-        """The current snapshot (rebuilt first if a change is known or suspected)."""
+        """The current snapshot (the first call loads it; later ones never wait)."""
         rules = self._rules
-        due = self._monotonic() - self._checked >= self.refresh_seconds
-        if rules is not None and not self._stale and not due:
-            return rules
         if rules is None:
-            with self._lock:
-                return self._rules or self._rebuild(force=True)
-        if self._lock.acquire(blocking=False):  # one thread refreshes; others use the old one
-            try:
-                return self._rebuild(force=self._stale)
-            finally:
-                self._lock.release()
-        return rules
+            return self.refresh()
+        if self._monotonic() - self._checked >= self.refresh_seconds and not self._polling:
+            self._polling = True
+            self._checked = self._monotonic()
+            if self._background:
+                threading.Thread(target=self._poll, name="gate-refresh", daemon=True).start()
+            else:
+                self._poll()
+        return self._rules or rules
 
     def invalidate(self) -> None:
-        """A rule changed in this process: rebuild before the next answer."""
-        self._stale = True
+        """A rule changed in this process: reload now."""
+        try:
+            self.refresh()
+        except Exception:
+            log.exception("gate reload after a change failed; the next check retries")
+            self._checked = float("-inf")
 
     def refresh(self) -> GateRules:
-        """Rebuild the snapshot now."""
+        """Reload the snapshot now."""
         with self._lock:
-            return self._rebuild(force=True)
+            return self._load(self._source.fingerprint())
 
-    def _rebuild(self, *, force: bool) -> GateRules:
-        self._stale = False
-        self._checked = self._monotonic()
+    def _poll(self) -> None:
         try:
-            fingerprint = self._source.fingerprint()
-            if not force and self._rules is not None and fingerprint == self._fingerprint:
-                return self._rules
-            self._rules = self._source.load(self._clock.now())
-            self._fingerprint = fingerprint
+            with self._lock:
+                fingerprint = self._source.fingerprint()
+                if fingerprint != self._fingerprint or self._rules is None:
+                    self._load(fingerprint)
         except Exception:
-            if self._rules is None:
-                raise
             log.exception("gate refresh failed; answering from the previous snapshot")
-        return self._rules
+        finally:
+            self._polling = False
+
+    def _load(self, fingerprint: str) -> GateRules:
+        rules = self._source.load(self._clock.now())
+        self._rules, self._fingerprint = rules, fingerprint
+        self._checked = self._monotonic()
+        return rules

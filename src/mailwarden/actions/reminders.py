@@ -58,6 +58,10 @@ class ReminderLog(Protocol):
         """Record the reminder unless its (subject, kind) was recorded; True when new."""
         ...
 
+    def forget(self, reminder: Reminder) -> None:
+        """Drop the record (delivery failed: the next tick tries again)."""
+        ...
+
 
 class ExpiringSuppressions(Protocol):
     """Suppressions whose expiry falls in a window."""
@@ -74,6 +78,7 @@ class ReminderPolicy:
     forgotten_after: timedelta = timedelta(hours=24)
     expiry_notice: timedelta = timedelta(hours=24)
     delisting_after: timedelta = timedelta(hours=48)
+    every: timedelta = timedelta(minutes=5)  # look at most this often, however often tick runs
 
 
 class Reminders:
@@ -99,9 +104,13 @@ class Reminders:
         self._delistings = delistings
         self._warmups = warmups
         self.policy = policy or ReminderPolicy()
+        self._looked: datetime | None = None
 
     def tick(self, now: datetime) -> list[Reminder]:
-        """Send the reminders due at now; return those sent."""
+        """Send the reminders due at now (looking at most every policy.every); return them."""
+        if self._looked is not None and timedelta(0) <= now - self._looked < self.policy.every:
+            return []
+        self._looked = now
         sent = []
         for reminder in self.due(now):
             if self._log.first(reminder):
@@ -109,6 +118,7 @@ class Reminders:
                     self._sink(reminder)
                 except Exception:
                     log.exception("reminder %s/%s could not be delivered", *_ids(reminder))
+                    self._log.forget(reminder)
                     continue
                 sent.append(reminder)
         return sent
@@ -160,7 +170,9 @@ class Reminders:
                 "extend them if these recipients must stay suppressed"
             )
             data = {"count": len(entries), "sample": [e.address for e in entries[:5]]}
-            yield Reminder(f"suppressions:{incident or '-'}:{day}", "expiring", text, now, incident, data)
+            yield Reminder(
+                f"suppressions:{incident or '-'}:{day}", "expiring", text, now, incident, data
+            )
 
     def _slow_delistings(self, now: datetime) -> Iterable[Reminder]:
         assert self._delistings is not None

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Final, Protocol
 
 from mailwarden.actions.gate_records import ALL, WarmupPlan, WarmupStore
@@ -46,7 +47,7 @@ def check_schedule(steps: Sequence[float]) -> None:
     """A schedule is non-empty, never ramps down, and ends at full volume."""
     if not steps:
         raise ValueError("a warm-up schedule needs at least one day")
-    if any(later < earlier for earlier, later in zip(steps, steps[1:], strict=False)):
+    if any(later < earlier for earlier, later in pairwise(steps)):
         raise ValueError(f"a warm-up schedule may not ramp down: {list(steps)}")
     if steps[-1] != 1.0:
         raise ValueError(f"a warm-up schedule ends at 100%: {list(steps)}")

@@ -29,7 +29,9 @@ from mailwarden.incidents.silences import UnknownSilenceError
 app = typer.Typer(help="Incidents: list, inspect and run them.", no_args_is_help=True)
 
 DB = typer.Option(None, "--db", help=DB_HELP)
-ACTOR = typer.Option(None, "--actor", help="Who is acting, for the timeline (default: OS user).")
+ACTOR = typer.Option(
+    None, "--actor", help="Who is acting, for the timeline (default: the OS user)."
+)
 JSON = typer.Option(False, "--json", help="Print JSON (one object a line for lists).")
 NOTE = typer.Option("", "--note", help="A note for the timeline.")
 
@@ -82,6 +84,7 @@ def list_incidents(
     type_: list[str] = typer.Option([], "--type", help="Only these types (repeatable)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many."),
     json_out: bool = JSON,
+    actor: str | None = ACTOR,
     db: str | None = DB,
 ) -> None:
     """List incidents, newest first."""
@@ -110,6 +113,7 @@ def list_incidents(
 def show(
     incident: str = typer.Argument(..., help="Incident id, e.g. INC-42."),
     json_out: bool = JSON,
+    actor: str | None = ACTOR,
     db: str | None = DB,
 ) -> None:
     """Show one incident with its findings and timeline."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from mailwarden.cli import actions as actions_cli
 from mailwarden.cli import (
     bounce,
     db,
     deadletter,
+    demo,
     events,
     findings,
     incidents,
@@ -20,6 +22,7 @@ from mailwarden.cli import (
     silences,
     simulate,
 )
+from mailwarden.cli import recovery as recovery_cli
 from mailwarden.cli import users as users_cli
 
 app = typer.Typer(
@@ -35,6 +38,7 @@ app.command("serve")(serve.serve)
 app.command("replay")(replay.replay)
 app.command("findings")(findings.findings)
 app.command("simulate")(simulate.simulate)
+app.command("demo")(demo.demo)
 app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(db.app, name="db")
 app.add_typer(incidents.app, name="incidents")
@@ -47,6 +51,11 @@ app.add_typer(oncall.oncall_app, name="oncall")
 app.add_typer(playbooks.app, name="playbooks")
 app.add_typer(response.tasks_app, name="tasks")
 app.add_typer(response.sla_app, name="sla")
+app.add_typer(actions_cli.app, name="actions")
+app.add_typer(recovery_cli.suppressions_app, name="suppressions")
+app.add_typer(recovery_cli.delistings_app, name="delistings")
+app.add_typer(recovery_cli.warmups_app, name="warmups")
+app.add_typer(recovery_cli.gate_app, name="gate")
 
 
 def main() -> None:

@@ -80,6 +80,7 @@ def add(
 def list_silences(
     include_expired: bool = typer.Option(False, "--all", help="Include expired silences."),
     json_out: bool = JSON,
+    actor: str | None = ACTOR,
     db: str | None = DB,
 ) -> None:
     """List silences in force (or all)."""

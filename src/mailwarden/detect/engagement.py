@@ -18,7 +18,7 @@ from mailwarden.detect.view import minute_time
 from mailwarden.metrics.baseline import RateBaseline
 
 ENGAGEMENT_SPEC = ShiftSpec(
-    0.45, 0.0, 20, critical_factor=0.2, critical_delta=0.0, rise=False, score=7.0
+    0.4, 0.0, 20, critical_factor=0.15, critical_delta=0.0, rise=False, score=7.0
 )
 
 

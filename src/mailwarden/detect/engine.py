@@ -1,16 +1,19 @@
 """The detection engine: rolls events up as they arrive, evaluates what is due on each tick,
 keeps findings deduplicated, stores them and publishes them on the "findings" topic.
 
-Hot path (`on_events`, a subscriber of the "events" topic): aggregate the batch by
-signature, add it to the store's rollups in one executemany, and to the in-memory series,
-samples and cohorts. `tick(now)` evaluates the minutes closed by `now` minus a settle delay,
-plus the past hours late events re-opened. Time is always the injected clock's.
+Hot path (`on_events`, a subscriber of the "events" topic): aggregate the batch by cell
+(minute and keys) into the in-memory series, exposure, samples and cohorts, and into the
+rollup counters pending for the store, which each tick writes in one executemany. `tick(now)` evaluates the minutes closed by `now`
+minus a settle delay, plus the past hours late events re-opened. Time is always the
+injected clock's. Findings are saved as they open, change or close (quiet updates of
+last_seen every few minutes) and published on the "findings" topic when they change.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +29,7 @@ from mailwarden.detect.samples import KIND_FAMILIES, SampleBook, breakdown, samp
 from mailwarden.events.model import Event
 from mailwarden.metrics.baseline import RateBaselines
 from mailwarden.metrics.cohorts import CohortBook
-from mailwarden.metrics.rollup import ScopeKey, signatures, store_counts
+from mailwarden.metrics.rollup import ScopeKey, aggregate, by_key, store_counts
 from mailwarden.metrics.series import SeriesBook
 from mailwarden.store.findings_repo import FindingStore
 from mailwarden.store.rollups_repo import RollupStore
@@ -40,10 +43,14 @@ KIND_RATES = {
     "complaint_rate": "complaint",
     "unsubscribe_rate": "unsubscribe",
     "delivery_drop": "delivery",
-    "engagement_drop": "open",
+    "engagement_drop": "engagement",
 }
 _NO_FLAGS: dict[str, set[int]] = {}
+DETAIL_PREFIXES = ("by_", "dominant_", "sample", "sampled")
 _PROVIDER_KINDS = frozenset({"block_rate", "deferral_rate", "delivery_drop"})
+FLUSH_ROWS = 20_000  # pending rollup counters that force a write before the next tick
+QUIET_SAVE_MINUTES = 5  # how often an open finding's unpublished updates are saved
+RECENT_MINUTES = 26 * 60  # loaded minute by minute at warm-up; older history by the hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,7 @@ class DetectionConfig:
     hold_minutes: int = 60
     republish_minutes: int = 30
     early_sends: int = 1000
-    cohort_lag_minutes: int = 30
+    cohort_lag_minutes: int = 60
     history_days: int = 8
 
 
@@ -77,13 +84,14 @@ class DetectionEngine:
         self._findings = findings
         self._bus = bus
         self._lock = threading.RLock()
-        self._flagged: dict[ScopeKey, dict[str, set[int]]] = {}
+        self._pending: Counter[tuple[int, str, str, str]] = Counter()
         book = SeriesBook(hour_horizon=24 * self.config.history_days)
         self.state = evaluate.State(
             book=book,
             cohorts=CohortBook(self.config.cohort_lag_minutes),
             rates=RateBaselines(book, self._is_flagged),
         )
+        self._flagged = self.state.flagged
         self.settings = evaluate.Settings(
             policy=policy or default_policy(), early_sends=self.config.early_sends
         )
@@ -99,15 +107,20 @@ class DetectionEngine:
 
     def on_events(self, events: Sequence[Event]) -> None:
         """Roll a batch of new events up into the store and into memory."""
-        batch = signatures(events)
+        batch = aggregate(events)
         if not batch:
             return
-        if self._rollups is not None:
-            self._rollups.add(store_counts(batch))
+        rows = by_key(batch)
+        counts = store_counts(batch, rows) if self._rollups is not None else None
         with self._lock:
+            if counts is not None:
+                self._pending.update(counts)
+                if len(self._pending) >= FLUSH_ROWS:
+                    self.flush()
             if self.state.started is None:
-                self.state.started = min(key[0] for key in batch) - 1
-            self.state.book.add(batch)
+                self.state.started = batch.first_minute - 1
+            self.state.book.add(batch, rows)
+            self.state.exposure.add(rows)
             self.samples.add(events)
             self.state.cohorts.add(events)
 
@@ -116,6 +129,7 @@ class DetectionEngine:
         now = now or self._clock.now()
         through = int(now.timestamp() - self.config.settle_seconds) // 60 - 1
         with self._lock:
+            self.flush()
             book = self.state.book
             if book.evaluated_through is not None and through <= book.evaluated_through:
                 if not book.late_hours:
@@ -123,8 +137,15 @@ class DetectionEngine:
                 through = book.evaluated_through
             candidates = self._evaluate(through, now)
             changes = self.tracker.apply(candidates, now)
-        self._persist(changes)
+        self._persist(changes, now)
         return changes
+
+    def flush(self) -> None:
+        """Write the rollup counters gathered since the last flush (one executemany)."""
+        with self._lock:
+            if self._pending and self._rollups is not None:
+                self._rollups.add(self._pending)
+            self._pending = Counter()
 
     def _evaluate(self, through: int, now: datetime) -> list[Finding]:
         state, settings = self.state, self.settings
@@ -133,10 +154,7 @@ class DetectionEngine:
         state.cohorts.mature(through)
         touched, alarmed = book.take_touched()
         late = book.take_late_hours()
-        for key, minute, count in book.late_deliveries:
-            state.exposure.late(key, minute, count)
-        book.late_deliveries.clear()
-        state.exposure.advance(book, through, touched)
+        state.exposure.advance(through)
         open_keys = {(f.scope.dimension, f.scope.key) for f in self.tracker.open_findings()}
         found: list[Finding] = []
         for key in sorted(touched | open_keys):
@@ -151,9 +169,11 @@ class DetectionEngine:
             state.cohorts.prune(through)
             state.volumes = {k: v for k, v in state.volumes.items() if k[1] >= through // 60}
         for item in found:
-            self._flag(item, through // 60)
+            self._flag(item)
             if self._needs_detail(item, now):
                 self._detail(item)
+            else:
+                self._carry(item)
         return found
 
     def _needs_detail(self, item: Finding, now: datetime) -> bool:
@@ -168,7 +188,7 @@ class DetectionEngine:
             return
         first = int(item.window_start.timestamp()) // 60
         last = int(item.window_end.timestamp()) // 60
-        samples = [s for s in self.samples.recent(families, first, last) if s.in_scope(item.scope)]
+        samples = self.samples.recent(families, first, last, item.scope)
         item.sample_event_ids = sample_ids(samples)
         if item.kind in ("volume_surge", "event_silence"):
             return
@@ -176,22 +196,36 @@ class DetectionEngine:
         if item.kind in _PROVIDER_KINDS:
             item.evidence.update(reading(samples))
 
-    def _flag(self, item: Finding, hour: int) -> None:
+    def _carry(self, item: Finding) -> None:
+        """Keep the open finding's sample detail on an update that did not recompute it."""
+        current = self.tracker.get(item.kind, item.scope)
+        if current is None:
+            return
+        item.sample_event_ids = current.sample_event_ids
+        for key, value in current.evidence.items():
+            if key.startswith(DETAIL_PREFIXES) and key not in item.evidence:
+                item.evidence[key] = value
+
+    def _flag(self, item: Finding) -> None:
         rate = KIND_RATES.get(item.kind)
         if item.kind == "policy_threshold":
             rate = METRIC_RATES.get(str(item.evidence.get("metric")))
-        if rate is not None:
-            key = (item.scope.dimension, item.scope.key)
-            self._flagged.setdefault(key, {}).setdefault(rate, set()).add(hour)
+        if rate is None:
+            return
+        hours = self._flagged.setdefault((item.scope.dimension, item.scope.key), {})
+        first = int(item.window_start.timestamp()) // 3600
+        last = int(item.window_end.timestamp()) // 3600
+        hours.setdefault(rate, set()).update(range(first, last + 1))
 
     def _is_flagged(self, key: ScopeKey) -> Mapping[str, set[int]]:
         return self._flagged.get(key, _NO_FLAGS)
 
-    def _persist(self, changes: Changes) -> None:
+    def _persist(self, changes: Changes, now: datetime) -> None:
         if not changes:
             return
         if self._findings is not None:
-            self._findings.save(_unique(changes.opened + changes.updated + changes.closed))
+            quiet = changes.updated if now.minute % QUIET_SAVE_MINUTES == 0 else []
+            self._findings.save(_unique(changes.published + quiet))
         if self._bus is not None and changes.published:
             self._bus.publish_messages(FINDINGS_TOPIC, changes.published)
 
@@ -206,15 +240,20 @@ class DetectionEngine:
         ]
 
     def warm_up(self) -> None:
-        """Load recent rollups and the findings still open, so a restart keeps its baselines."""
+        """Load recent rollups and the findings still open, so a restart keeps its baselines:
+        minutes for the last day (windows, exposure), hours before that (baselines)."""
         if self._findings is not None:
             self.tracker.restore(self._findings.find(status="open"))
         if self._rollups is None:
             return
         now_minute = int(self._clock.now().timestamp()) // 60
+        recent = now_minute - RECENT_MINUTES
         since = now_minute - self.config.history_days * 1440
         with self._lock:
-            loaded = self.state.book.load(self._rollups.rows(since))
+            loaded = self.state.book.load_hours(self._rollups.hours(since, recent))
+            rows = list(self._rollups.rows(recent))
+            loaded += self.state.book.load(rows)
+            self.state.exposure.load(rows)
             self.state.started = now_minute
         log.info("detection warmed up with %d rollup rows", loaded)
 

@@ -24,22 +24,23 @@ from mailwarden.metrics.baseline import (
     DEFAULT_ENGAGED,
     RateBaseline,
     RateBaselines,
-    VolumeBaseline,
     engagement_baseline,
     parent_of,
-    volume_baseline,
 )
 from mailwarden.metrics.cohorts import CohortBook
-from mailwarden.metrics.counters import QUEUED, Row, add_into, empty_row
-from mailwarden.metrics.exposure import ExposureBook
+from mailwarden.metrics.counters import QUEUED, attempts
+from mailwarden.metrics.exposure import ExposureBook, PastExposure
 from mailwarden.metrics.rollup import CAMPAIGN, DOMAIN_PROVIDER, MAILBOX_PROVIDER, ScopeKey
-from mailwarden.metrics.series import KeySeries, SeriesBook
+from mailwarden.metrics.series import KeySeries, SeriesBook, Windows
+from mailwarden.metrics.volume import VolumeBaseline, volume_baseline
 
 VOLUME_DIMENSIONS: Final = frozenset({"overall", "sending_domain", "sending_ip", "campaign"})
+SURGE_DIMENSIONS: Final = frozenset({"overall", "sending_domain"})
 SILENCE_DIMENSIONS: Final = frozenset({"overall", "sending_domain", "mailbox_provider"})
 LATE_KINDS: Final = frozenset({"complaint_rate", "unsubscribe_rate"})
 NEW_CAMPAIGN_MINUTES: Final = 60
 MIN_COHORT: Final = 100
+MIN_ENGAGED_HISTORY: Final = 30
 
 
 @dataclass(slots=True)
@@ -63,6 +64,8 @@ class State:
     volumes: dict[tuple[ScopeKey, int], VolumeBaseline | None] = field(default_factory=dict)
     early_done: set[str] = field(default_factory=set)
     engagement: dict[ScopeKey, tuple[int, RateBaseline]] = field(default_factory=dict)
+    # key -> rate -> hours with an open finding, left out of that rate's baseline
+    flagged: dict[ScopeKey, dict[str, set[int]]] = field(default_factory=dict)
     started: int | None = None  # first minute this process saw; older campaigns are not new
 
 
@@ -70,23 +73,24 @@ def _scope(key: ScopeKey) -> Scope:
     return Scope(key[0], key[1])
 
 
-def view_of(state: State, key: ScopeKey, series: KeySeries, through: int) -> KeyView:
-    """The view of one key as of the evaluated minute."""
+def view_of(
+    state: State, key: ScopeKey, series: KeySeries, through: int, *, rates: bool = True
+) -> KeyView:
+    """The view of one key as of the evaluated minute (rate baselines only when asked)."""
     hour = through // 60
-    windows: dict[int, Row] = dict(series.sums)
-    windows[DAY] = series.trailing_day(hour)
     volume = None
     if key[0] in VOLUME_DIMENSIONS:
         cached = (key, hour)
         if cached not in state.volumes:
             state.volumes[cached] = volume_baseline(series, hour)
         volume = state.volumes[cached]
+    windows = Windows(series, through)
     return KeyView(
         scope=_scope(key),
         through=through,
         windows=windows,
-        day=windows[DAY],
-        baselines=state.rates.all(key, hour),
+        usual_per_hour=attempts(windows[DAY]) / 24.0 if rates else 0.0,
+        baselines=state.rates.all(key, hour) if rates else {},
         volume=volume,
         first_minute=series.first_minute,
         exposure=state.exposure.get(key),
@@ -116,7 +120,7 @@ def evaluate_key(
     series = state.book.get(key)
     if series is None:
         return
-    view = view_of(state, key, series, through)
+    view = view_of(state, key, series, through, rates=rates)
     if rates:
         yield from detect_rates(view, now)
         yield from detect_provider(view, now)
@@ -127,7 +131,7 @@ def evaluate_key(
         silence = detect_silence(view, now, settings.silence)
         if silence is not None:
             yield silence
-    if view.volume is not None:
+    if view.volume is not None and key[0] in SURGE_DIMENSIONS:
         surge = detect_surge(view, now, new_campaigns(state, through), settings.volume)
         if surge is not None:
             yield surge
@@ -141,7 +145,7 @@ def evaluate_volume_drops(
         series = state.book.get(key)
         if series is None or key[0] not in VOLUME_DIMENSIONS:
             continue
-        view = view_of(state, key, series, through)
+        view = view_of(state, key, series, through, rates=False)
         drop = detect_drop(view, now, settings.volume)
         if drop is not None:
             yield drop
@@ -151,7 +155,9 @@ def _engagement_baseline(state: State, key: ScopeKey, hour: int, prior: float) -
     cached = state.engagement.get(key)
     if cached is None or cached[0] != hour:
         cohort = state.cohorts.keys[key]
-        cached = state.engagement[key] = (hour, engagement_baseline(cohort.hours, hour, prior))
+        skip = state.flagged.get(key, {}).get("engagement")
+        baseline = engagement_baseline(cohort.hours, hour, prior, skip)
+        cached = state.engagement[key] = (hour, baseline)
     return cached[1]
 
 
@@ -173,6 +179,8 @@ def evaluate_engagement(state: State, now: datetime) -> Iterator[Finding]:
             if parent in cohorts.keys:
                 prior = _engagement_baseline(state, parent, hour, DEFAULT_ENGAGED).rate
         baseline = _engagement_baseline(state, key, hour, prior)
+        if baseline.events < MIN_ENGAGED_HISTORY:
+            continue  # opens not tracked here (or not yet): nothing to compare with
         found = detect_engagement(_scope(key), cohort.sums, baseline, last, cohorts.lag, now)
         if found is not None:
             yield found
@@ -192,9 +200,7 @@ def evaluate_early(
         if state.started is not None and series.first_minute < state.started:
             state.early_done.add(name)
             continue
-        total = empty_row()
-        for row in series.hours.values():
-            add_into(total, row)
+        total = series.total
         if not ready(total, settings.early_sends):
             continue
         state.early_done.add(name)
@@ -217,17 +223,14 @@ def evaluate_late(
         series = state.book.get(key)
         if series is None or hour not in series.hours:
             continue
-        day = empty_row()
-        for _when, row in series.hour_rows(hour - 23, hour):
-            add_into(day, row)
         through = hour * 60 + 59
+        exposure = state.exposure.get(key)
         view = KeyView(
             scope=_scope(key),
             through=through,
-            windows={60: series.hours[hour], DAY: day},
-            day=day,
+            windows={60: series.hours[hour]},
             baselines=state.rates.all(key, hour),
-            exposure=state.exposure.get(key),
+            exposure=PastExposure(exposure, through) if exposure is not None else None,
         )
         for rule in rules:
             found = detect_rate(rule, view, now)

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Final
 
 from mailwarden.detect.model import SEVERITIES, Finding, Scope
 
 FindingKey = tuple[str, Scope]
+# Evidence that stays once said (e.g. "check": "early campaign check") while detectors update.
+STICKY_EVIDENCE: Final = ("check",)
 
 
 @dataclass(slots=True)
@@ -64,6 +67,11 @@ class FindingTracker:
         """True while a finding of this kind is open on the scope."""
         return (kind, scope) in self._open
 
+    def get(self, kind: str, scope: Scope) -> Finding | None:
+        """The open finding of this kind on the scope, if any."""
+        entry = self._open.get((kind, scope))
+        return entry.finding if entry is not None else None
+
     def open_findings(self) -> list[Finding]:
         """Every open finding."""
         return [entry.finding for entry in self._open.values()]
@@ -100,6 +108,9 @@ class FindingTracker:
             current.severity = candidate.severity
         current.observed = candidate.observed
         current.expected = candidate.expected
+        for kept in STICKY_EVIDENCE:
+            if kept in current.evidence and kept not in candidate.evidence:
+                candidate.evidence[kept] = current.evidence[kept]
         current.evidence = candidate.evidence
         current.window_end = max(current.window_end, candidate.window_end)
         current.window_start = min(current.window_start, candidate.window_start)

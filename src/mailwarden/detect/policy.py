@@ -13,11 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mailwarden.detect.model import DIMENSIONS, Finding
 from mailwarden.detect.view import KeyView, finding
-from mailwarden.metrics.baseline import prior_weight
 from mailwarden.metrics.counters import numerator, rate_counts
 from mailwarden.metrics.exposure import RATES as EXPOSED
 from mailwarden.metrics.exposure import WINDOWS as EXPOSURE_WINDOWS
-from mailwarden.metrics.stats import log_betainc
+from mailwarden.metrics.stats import clopper_pearson, log_betainc
 
 METRIC_RATES: Final = {
     "complaint_rate": "complaint",
@@ -27,7 +26,10 @@ METRIC_RATES: Final = {
     "deferral_rate": "deferral",
 }
 WINDOW_MINUTES: Final = {1: 60, 4: 240, 24: 1440}
-_HALF: Final = math.log(0.5)
+# A line is crossed when the posterior says the rate is above it with this probability.
+CREDIBLE: Final = 0.9
+_BELOW: Final = math.log(1.0 - CREDIBLE)
+POLICY_PRIOR_EVENTS: Final = 2.0
 
 
 class PolicyError(ValueError):
@@ -147,11 +149,12 @@ def applies(rule: Rule, dimension: str, key: str) -> bool:
 
 
 def credibly_above(x: int, n: int, level: float, prior_rate: float) -> bool:
-    """True when the posterior median of the rate (baseline as a beta prior) is >= level."""
-    weight = prior_weight(prior_rate)
+    """True when the rate is above level with posterior probability CREDIBLE (the key's
+    baseline as a beta prior worth two events, the window's counts as data)."""
+    weight = POLICY_PRIOR_EVENTS / max(prior_rate, 1e-9)
     a = x + weight * prior_rate
     b = (n - x) + weight * (1.0 - prior_rate)
-    return log_betainc(a, b, level) <= _HALF
+    return log_betainc(a, b, level) <= _BELOW
 
 
 def _evaluate(rule: Rule, view: KeyView, default_hours: int) -> dict[str, Any] | None:
@@ -179,6 +182,7 @@ def _evaluate(rule: Rule, view: KeyView, default_hours: int) -> dict[str, Any] |
         "count": x,
         "trials": n,
         "rate": x / n,
+        "rate_ci95": [round(bound, 6) for bound in clopper_pearson(x, n)],
         "level": top.rate,
         "severity": top.severity,
         "source": top.source,
@@ -203,7 +207,7 @@ def detect_policy(view: KeyView, policy: Policy, now: datetime) -> Finding | Non
         return None
     top = max(hits, key=lambda hit: (_ORDER[hit["severity"]], hit["rate"] / hit["level"]))
     evidence = {
-        "test": "posterior median of the rate (baseline as beta prior) at or above the line",
+        "test": f"posterior P(rate > line) >= {CREDIBLE} (baseline as a beta prior)",
         **top,
         "crossed": [{k: hit[k] for k in ("rule", "level", "severity", "source")} for hit in hits],
     }

@@ -13,10 +13,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final
 
 from mailwarden.detect.model import Finding
-from mailwarden.detect.rates import SHORT, RateRule, detect_rate
+from mailwarden.detect.rates import ENOUGH, SHORT, RateRule, detect_rate
 from mailwarden.detect.samples import Sample
 from mailwarden.detect.shift import ShiftSpec
 from mailwarden.detect.view import KeyView
@@ -27,12 +28,14 @@ PROVIDER_RULES: Final = (
         "block",
         SHORT,
         ShiftSpec(3.0, 0.01, 8, critical_factor=10.0, critical_delta=0.1),
+        enough=ENOUGH,
     ),
     RateRule(
         "deferral_rate",
         "deferral",
         SHORT,
         ShiftSpec(2.5, 0.03, 10, critical_factor=8.0, critical_delta=0.25),
+        enough=ENOUGH,
     ),
 )
 # (label, pattern over "status diagnostic"), first match wins.
@@ -52,6 +55,7 @@ SIGNALS: Final = (
 )
 
 
+@lru_cache(maxsize=4096)
 def signal_of(diagnostic: str | None) -> str | None:
     """Name what a refusal's diagnostic text cites (rate limit, blocklist, auth, policy)."""
     if not diagnostic:

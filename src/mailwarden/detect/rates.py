@@ -15,12 +15,13 @@ from typing import Any, Final
 from mailwarden.detect.model import Finding
 from mailwarden.detect.shift import ShiftResult, ShiftSpec, null_rate, shift_test
 from mailwarden.detect.view import KeyView, finding
-from mailwarden.metrics.counters import ATTEMPTS, DELIVERED, RATES, attempts
+from mailwarden.metrics.counters import DELIVERED, RATES, denominator
 from mailwarden.metrics.exposure import WINDOWS as EXPOSURE_WINDOWS
 
 DAY: Final = 1440
-SHORT: Final = (5, 15, 60)
-LONG: Final = (60, 240, DAY)
+SHORT: Final = (5, 15, 60, 240)
+ENOUGH: Final = 200
+LONG: Final = (60, 240)
 TEST_NAME: Final = "exact binomial tail against a shifted baseline"
 
 
@@ -34,6 +35,9 @@ class RateRule:
     spec: ShiftSpec
     complement: bool = False  # test the complement (e.g. undelivered sends) for a rise
     exposure: bool = False  # weigh deliveries by the lag of the event (metrics/exposure.py)
+    # Longer windows are only looked at while the shorter ones hold fewer trials than this:
+    # they are there for low-volume keys, not to keep a finding open hours after a step.
+    enough: int | None = None
 
 
 RATE_RULES: Final = (
@@ -42,6 +46,7 @@ RATE_RULES: Final = (
         "hard_bounce",
         SHORT,
         ShiftSpec(2.5, 0.01, 8, critical_factor=10.0, critical_delta=0.05),
+        enough=ENOUGH,
     ),
     RateRule(
         "complaint_rate",
@@ -61,8 +66,9 @@ RATE_RULES: Final = (
         "delivery_drop",
         "delivery",
         SHORT,
-        ShiftSpec(3.0, 0.05, 25, critical_factor=10.0, critical_delta=0.3, min_trials=50),
+        ShiftSpec(3.0, 0.1, 25, critical_factor=10.0, critical_delta=0.4, min_trials=50),
         complement=True,
+        enough=ENOUGH,
     ),
 )
 
@@ -74,8 +80,7 @@ def best_window(rule: RateRule, view: KeyView) -> tuple[int, ShiftResult] | None
         baseline = 1.0 - baseline
     spec = rule.spec
     p_null = null_rate(baseline, spec)
-    slot, denominator = RATES[rule.rate]
-    by_attempts = denominator == ATTEMPTS
+    slot = RATES[rule.rate][0]
     exposure = view.exposure
     best: tuple[int, ShiftResult] | None = None
     for minutes in rule.windows:
@@ -87,15 +92,19 @@ def best_window(rule: RateRule, view: KeyView) -> tuple[int, ShiftResult] | None
                 continue
             n = round(exposure.window(rule.rate, minutes))
         else:
-            n = attempts(row) if by_attempts else row[DELIVERED]
+            n = denominator(rule.rate, row)
         x = min(row[slot], n)
         if rule.complement:
             x = n - x
         if x < spec.min_count or x <= n * p_null:
+            if rule.enough is not None and n >= rule.enough:
+                break
             continue
         result = shift_test(x, n, baseline, spec, p_null)
         if result is not None and (best is None or result.score > best[1].score):
             best = (minutes, result)
+        if rule.enough is not None and n >= rule.enough:
+            break
     return best
 
 

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Protocol
 
 from mailwarden.clock import FakeClock
-from mailwarden.detect.engine import DetectionEngine
+from mailwarden.detect.lifecycle import Changes
 from mailwarden.events.errors import PayloadError
 from mailwarden.events.ingest import IngestService
 from mailwarden.events.model import parse_time
@@ -52,6 +52,7 @@ class _Times:
         self._cache: dict[bytes, float] = {}
 
     def of(self, line: bytes) -> float | None:
+        """The line's occurred_at in epoch seconds, or None when it has none."""
         at = line.find(_MARK)
         if at < 0:
             return None
@@ -103,6 +104,14 @@ def _batches(lines: Iterable[bytes], size: int) -> Iterator[tuple[list[tuple[int
         yield batch, latest
 
 
+class Ticker(Protocol):
+    """The detection engine, or anything that ticks it (with the incident service, say)."""
+
+    def tick(self, now: datetime | None = None) -> Changes:
+        """Evaluate what is due at now."""
+        ...
+
+
 class Replayer:
     """Feeds lines through ingest and ticks detection on a simulated clock."""
 
@@ -110,7 +119,7 @@ class Replayer:
         self,
         ingest: IngestService,
         clock: FakeClock,
-        engine: DetectionEngine | None,
+        engine: Ticker | None,
         *,
         source: str = "replay",
         batch: int = 1000,
@@ -135,6 +144,8 @@ class Replayer:
             self._tick_to(self._clock.now(), stats)
             if self._progress is not None and stats.batches % 500 == 0:
                 self._progress(stats)
+        if self._engine is not None:  # a last tick writes what is still pending
+            self._engine.tick(self._clock.now())
         stats.seconds = time.perf_counter() - started
         return stats
 

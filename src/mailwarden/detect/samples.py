@@ -11,6 +11,7 @@ from mailwarden.events.model import Event
 from mailwarden.metrics.rollup import ALL_KEY
 
 _BOUNCE_FAMILY: Final = {"hard": "hard_bounce", "block": "block"}
+_SAMPLED: Final = frozenset({"bounced", "deferred", "complained", "unsubscribed", "queued"})
 FAMILIES: Final = ("hard_bounce", "block", "soft", "deferral", "complaint", "unsubscribe", "queued")
 KIND_FAMILIES: Final = {
     "hard_bounce_rate": ("hard_bounce",),
@@ -54,21 +55,23 @@ class Sample(NamedTuple):
         return value == key
 
 
+_PLAIN_FAMILY: Final = {
+    "deferred": "deferral",
+    "complained": "complaint",
+    "unsubscribed": "unsubscribe",
+}
+QUEUED_EVERY: Final = 16  # queued events are many; keep one in so many as samples
+
+
 def family_of(event: Event) -> str | None:
-    """Which sample family an event feeds, if any."""
+    """Which sample family an event feeds, if any (queued events: see SampleBook.add)."""
     kind = event.type
     if kind == "bounced":
         bounce_class = event.bounce.bounce_class if event.bounce else "undetermined"
         return _BOUNCE_FAMILY.get(bounce_class, "soft")
-    if kind == "deferred":
-        return "deferral"
-    if kind == "complained":
-        return "complaint"
-    if kind == "unsubscribed":
-        return "unsubscribe"
     if kind == "queued":
         return "queued"
-    return None
+    return _PLAIN_FAMILY.get(kind)
 
 
 class SampleBook:
@@ -78,10 +81,18 @@ class SampleBook:
         self._by_family: dict[str, deque[Sample]] = {
             name: deque(maxlen=per_family) for name in FAMILIES
         }
+        self._queued = 0
 
     def add(self, events: Iterable[Event]) -> None:
-        """Keep the events that feed a family."""
+        """Keep the events that feed a family (one queued event in QUEUED_EVERY)."""
         for event in events:
+            kind = event.type
+            if kind not in _SAMPLED:
+                continue
+            if kind == "queued":
+                self._queued += 1
+                if self._queued % QUEUED_EVERY:
+                    continue
             family = family_of(event)
             if family is None:
                 continue
@@ -99,15 +110,27 @@ class SampleBook:
                 )
             )
 
-    def recent(self, families: Sequence[str], first_minute: int, last_minute: int) -> list[Sample]:
-        """Samples of the families whose minute lies in [first_minute, last_minute]."""
+    def recent(
+        self,
+        families: Sequence[str],
+        first_minute: int,
+        last_minute: int,
+        scope: Scope | None = None,
+        limit: int = 300,
+    ) -> list[Sample]:
+        """Up to `limit` newest samples of the families in [first_minute, last_minute] (and
+        in the scope, if given)."""
         out: list[Sample] = []
         for family in families:
+            taken = 0
             for sample in reversed(self._by_family[family]):
-                if first_minute <= sample.minute <= last_minute:
-                    out.append(sample)
-                elif sample.minute < first_minute - 60:
+                if sample.minute < first_minute - 60 or taken >= limit:
                     break
+                if sample.minute < first_minute or sample.minute > last_minute:
+                    continue
+                if scope is None or sample.in_scope(scope):
+                    out.append(sample)
+                    taken += 1
         return out
 
 

@@ -34,11 +34,12 @@ class TickScheduler:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to stop and wait for it."""
+        """Ask the thread to stop, wait for it, and tick once more (nothing left unwritten)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+            self._target.tick()
 
     def _run(self) -> None:
         while not self._stop.wait(self._seconds):

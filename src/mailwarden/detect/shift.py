@@ -12,7 +12,9 @@ A fall is the same test on the complement (e.g. undelivered sends) or on the low
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from mailwarden.metrics.stats import log_binom_cdf, log_binom_sf, neg_log10
+
 
 @dataclass(frozen=True, slots=True)
 class ShiftSpec:

@@ -1,9 +1,9 @@
 """Event silence: sends keep going out but no delivery, bounce or deferral comes back.
 
-When the provider reports sends (queued events) and, over the last `minutes` (15 by
-default), a material number went out while not a single outcome arrived, the pipeline or
-the webhook between the provider and us is broken. An exact Poisson lower tail says how
-unlikely that silence would be given the key's usual outcomes per send.
+When the provider reports sends (queued events) and, over the last 15 minutes (30 or 60
+when volume is too low to tell sooner), a material number went out while (almost) no outcome
+arrived, the pipeline or the webhook between the provider and us is broken. An exact
+Poisson lower tail says how unlikely that silence would be given the usual outcomes per send.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime
 
 from mailwarden.detect.model import Finding
 from mailwarden.detect.view import KeyView, finding
+from mailwarden.metrics.baseline import DEFAULT_RATES
 from mailwarden.metrics.counters import QUEUED, outcomes
 from mailwarden.metrics.stats import log_poisson_cdf, neg_log10
 
@@ -21,34 +22,45 @@ from mailwarden.metrics.stats import log_poisson_cdf, neg_log10
 class SilenceSpec:
     """How long a silence must last and how many sends must have gone out meanwhile."""
 
-    minutes: int = 15
-    min_sends: int = 30
+    windows: tuple[int, ...] = (15, 30, 60)
+    min_sends: int = 10
     max_outcome_share: float = 0.02
-    score: float = 7.0
+    score: float = 4.5
+
+
+def _silent(view: KeyView, minutes: int, spec: SilenceSpec) -> tuple[int, int, float, float] | None:
+    row = view.windows.get(minutes)
+    if row is None:
+        return None
+    queued = row[QUEUED]
+    seen = outcomes(row)
+    if queued < spec.min_sends or seen > spec.max_outcome_share * queued:
+        return None
+    # Outcomes trail sends by a minute or two; expect them for the older part of the window.
+    known = view.baselines.get("delivery")
+    delivery = known.rate if known is not None else DEFAULT_RATES["delivery"]
+    expected = queued * max(0.5, delivery) * (minutes - 3) / minutes
+    score = neg_log10(log_poisson_cdf(seen, expected))
+    return (queued, seen, expected, score) if score >= spec.score else None
 
 
 def detect_silence(
     view: KeyView, now: datetime, spec: SilenceSpec = SilenceSpec()
 ) -> Finding | None:
-    """A finding when sends continued for `minutes` with (almost) no outcome events."""
-    row = view.windows.get(spec.minutes)
-    if row is None:
+    """A finding when sends continued (15 minutes; 30 or 60 at low volume) without outcomes."""
+    first = view.windows.get(spec.windows[0])
+    if first is None or outcomes(first) > spec.max_outcome_share * max(first[QUEUED], 1):
+        return None  # outcomes are flowing: no window can be silent
+    for minutes in spec.windows:
+        found = _silent(view, minutes, spec)
+        if found is not None:
+            break
+    else:
         return None
-    queued = row[QUEUED]
-    if queued < spec.min_sends:
-        return None
-    seen = outcomes(row)
-    if seen > spec.max_outcome_share * queued:
-        return None
-    # Outcomes trail sends by a minute or two; expect them for the older part of the window.
-    delivery = view.baselines["delivery"].rate
-    expected = queued * max(0.5, delivery) * (spec.minutes - 3) / spec.minutes
-    score = neg_log10(log_poisson_cdf(seen, expected))
-    if score < spec.score:
-        return None
+    queued, seen, expected, score = found
     evidence = {
         "test": "exact Poisson lower tail of outcome events given the sends",
-        "window_minutes": spec.minutes,
+        "window_minutes": minutes,
         "sends": queued,
         "outcome_events": seen,
         "expected_outcomes": round(expected, 1),
@@ -60,7 +72,7 @@ def detect_silence(
     return finding(
         "event_silence",
         view,
-        minutes=spec.minutes,
+        minutes=minutes,
         severity="critical" if queued >= 10 * spec.min_sends else "warning",
         observed=float(seen),
         expected=expected,

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailwarden.detect.model import Finding, Scope
-from mailwarden.metrics.baseline import RateBaseline, VolumeBaseline
+from mailwarden.metrics.baseline import RateBaseline
 from mailwarden.metrics.counters import Row
-from mailwarden.metrics.exposure import KeyExposure
+from mailwarden.metrics.exposure import Exposure
+from mailwarden.metrics.volume import VolumeBaseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +21,11 @@ class KeyView:
     scope: Scope
     through: int
     windows: Mapping[int, Row]
-    day: Row
     baselines: Mapping[str, RateBaseline]
     volume: VolumeBaseline | None = None
     first_minute: int | None = None
-    exposure: KeyExposure | None = None
-
-    def window(self, minutes: int) -> Row:
-        """The sums of the trailing window of that many minutes."""
-        return self.windows[minutes]
+    exposure: Exposure | None = None
+    usual_per_hour: float = 0.0  # attempts an hour over the last day: how busy the key is
 
 
 def minute_time(minute: int) -> datetime:

@@ -1,12 +1,13 @@
 """Volume: send surges and drops against the usual volume at this hour (of the day or week).
 
 A window's sends are tested with an exact Poisson tail against a null that is already
-generous: for a surge, the larger of `factor` x the usual median and `margin` x the robust
-high seen at this hour before; for a drop, the smaller of a fraction of the median and of
-the robust low. Keys whose volume swings wildly at this hour (marketing blasts) thus need a
-truly unusual burst, while steady streams (transactional mail, automations) and quiet
-night hours are watched closely. A burst at night from a campaign first seen within the
-hour is named as a possible account compromise.
+generous. For a surge: the larger of `factor` x the usual median and `margin` x the robust
+high seen around this hour before, and, in the key's busy hours (when blasts happen),
+`peak_margin` x its biggest hours: a marketing blast at ten is business as usual, the same
+blast at three in the morning is not. For a drop: the smaller of a fraction of the median
+and of the robust low, and only on steady keys (that never burst, and whose low is near
+their median), since a day without a campaign is no incident. A burst in quiet hours from a campaign first seen
+within the hour is named as a possible account compromise.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from mailwarden.detect.model import Finding
 from mailwarden.detect.view import KeyView, finding, minute_time
 from mailwarden.metrics.counters import QUEUED
 from mailwarden.metrics.stats import log_poisson_cdf, log_poisson_sf, neg_log10
-
-NIGHT_HOURS: Final = frozenset({22, 23, 0, 1, 2, 3, 4, 5})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +31,14 @@ class VolumeSpec:
     drop_windows: tuple[int, ...] = (60, 240)
     surge_factor: float = 4.0
     surge_margin: float = 2.0
+    peak_margin: float = 5.0
     min_surge: int = 150
     drop_factor: float = 0.25
     drop_margin: float = 0.5
+    steady: float = 0.5
     min_expected_drop: float = 60.0
+    surge_days: int = 2
+    drop_days: int = 3
     score: float = 7.0
 
 
@@ -48,10 +51,10 @@ def detect_surge(
 ) -> Finding | None:
     """A finding when sends burst far above anything usual at this hour."""
     base = view.volume
-    if base is None:
+    if base is None or base.days < spec.surge_days:
         return None
     best: tuple[float, int, int, float] | None = None
-    for minutes in spec.surge_windows:
+    for minutes in spec.surge_windows[-1:] if base.busy else spec.surge_windows:
         row = view.windows.get(minutes)
         if row is None:
             continue
@@ -59,6 +62,7 @@ def detect_surge(
         null = max(
             spec.surge_factor * _expected(base.median, minutes),
             spec.surge_margin * _expected(base.high, minutes),
+            spec.peak_margin * _expected(base.peak, minutes) if base.busy else 0.0,
             1.0,
         )
         if sends < spec.min_surge or sends <= null:
@@ -95,6 +99,7 @@ def _surge_evidence(
 ) -> dict[str, Any]:
     assert view.volume is not None
     hour = minute_time(view.through).hour
+    quiet = not view.volume.busy
     evidence: dict[str, Any] = {
         "test": "exact Poisson upper tail against a generous multiple of the usual volume",
         "window_minutes": minutes,
@@ -103,15 +108,17 @@ def _surge_evidence(
         "null_sends": round(null, 1),
         "ratio": round(sends / max(usual, 1.0), 2),
         "baseline": view.volume.source,
+        "busy_hours": view.volume.busy,
         "p_value": 10.0**-score,
         "score": round(score, 2),
     }
     if new_campaigns:
         evidence["new_campaigns"] = dict(new_campaigns)
-    if hour in NIGHT_HOURS and new_campaigns:
+    if quiet and new_campaigns:
         evidence["possible_compromise"] = True
         evidence["meaning"] = (
-            f"{evidence['ratio']}x the usual volume at {hour:02d}h UTC (night) from campaign(s)"
+            f"{evidence['ratio']}x the usual volume at {hour:02d}h UTC, outside the hours this"
+            " sender ever blasts, from campaign(s)"
             f" never seen before: {', '.join(sorted(new_campaigns))}; an account-compromise"
             " signal (stolen API key or credentials sending spam or phishing)"
         )
@@ -121,7 +128,9 @@ def _surge_evidence(
 def detect_drop(view: KeyView, now: datetime, spec: VolumeSpec = VolumeSpec()) -> Finding | None:
     """A finding when sends fall far below the least usually seen at this hour."""
     base = view.volume
-    if base is None:
+    if base is None or base.days < spec.drop_days or base.bursty:
+        return None
+    if base.low < spec.steady * base.median:
         return None
     best: tuple[float, int, int, float] | None = None
     for minutes in spec.drop_windows:

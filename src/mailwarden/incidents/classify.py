@@ -43,6 +43,10 @@ def _on_sending_ip(finding: Finding) -> bool:
     return finding.scope.dimension == "sending_ip"
 
 
+def _possible_compromise(finding: Finding) -> bool:
+    return bool(finding.evidence.get("possible_compromise"))
+
+
 def _about_complaints(finding: Finding) -> bool:
     return any("complain" in text for text in evidence.strings(finding.evidence))
 
@@ -53,6 +57,7 @@ CONDITIONS: Final[dict[str, Condition]] = {
     "dominant reason is an auth failure": _auth_failure_dominates,
     "scope is a sending IP": _on_sending_ip,
     "metric is complaints": _about_complaints,
+    "a night burst from unknown campaigns": _possible_compromise,
 }
 
 
@@ -78,7 +83,8 @@ TYPE_RULES: Final = (
     TypeRule("unsubscribe_rate", "spam_complaints"),
     TypeRule("policy_threshold", "spam_complaints", "metric is complaints"),
     TypeRule("policy_threshold", "delivery_failure"),
-    TypeRule("volume_surge", "unauthorized_access"),
+    TypeRule("volume_surge", "unauthorized_access", "a night burst from unknown campaigns"),
+    TypeRule("volume_surge", "other"),
     TypeRule("volume_drop", "pipeline_outage"),
     TypeRule("event_silence", "pipeline_outage"),
 )

@@ -270,8 +270,22 @@ class IncidentDesk:
         silences: Sequence[Silence] = (),
         outbox: Sequence[OutboxMessage] = (),
     ) -> None:
+        self._announce(self._store(incidents, silences=silences, outbox=outbox))
+
+    def _store(
+        self,
+        incidents: Sequence[Incident],
+        *,
+        silences: Sequence[Silence] = (),
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> list[tuple[Incident, list[TimelineEntry]]]:
+        """Save, and return the new timeline entries to announce once the work is done."""
         written = [(incident, list(incident.pending)) for incident in incidents]
         self._repo.save(incidents, silences=silences, outbox=outbox)
+        return written
+
+    def _announce(self, written: Sequence[tuple[Incident, list[TimelineEntry]]]) -> None:
+        """Tell the observers about stored timeline entries, in order."""
         for incident, entries in written:
             for entry in entries:
                 self._emit(incident, entry)

@@ -3,7 +3,9 @@
 The hierarchy: overall ⊃ everything; a sending IP ⊃ the campaigns (and domains) whose mail
 went out through it; a mailbox provider ⊃ its sending_domain:mailbox_provider pairs and the
 campaigns whose trouble is concentrated there; a sending domain ⊃ its domain:provider pairs.
-Which IP/provider a campaign finding is about comes from its evidence (or its sample events).
+Where a finding's trouble concentrates (its evidence's dominant IP, provider, domain or
+campaign, from the detector's sample breakdown or our own look at its sample events) counts
+as a root too: block findings at three providers all dominated by one IP share that IP.
 """
 
 from __future__ import annotations
@@ -28,12 +30,26 @@ ROOT_PREFERENCE: Final = (
     "campaign",
 )
 ROOT_PREFERENCE_BY_TYPE: Final[dict[str, tuple[str, ...]]] = {
+    "blocklisting": (
+        "sending_ip",
+        "sending_domain",
+        "mailbox_provider",
+        "sending_domain:mailbox_provider",
+        "campaign",
+    ),
     "dns_auth": (
         "sending_domain",
         "sending_domain:mailbox_provider",
         "mailbox_provider",
         "sending_ip",
         "campaign",
+    ),
+    "delivery_failure": (
+        "mailbox_provider",
+        "sending_ip",
+        "campaign",
+        "sending_domain",
+        "sending_domain:mailbox_provider",
     ),
     "spam_complaints": (
         "campaign",
@@ -42,6 +58,7 @@ ROOT_PREFERENCE_BY_TYPE: Final[dict[str, tuple[str, ...]]] = {
         "sending_ip",
         "sending_domain:mailbox_provider",
     ),
+    "unauthorized_access": ("campaign", "sending_ip", "sending_domain", "mailbox_provider"),
 }
 
 Derive = Callable[[Scope, dict[str, Any], str], str | None]
@@ -76,19 +93,17 @@ class ParentRule:
 
 
 _CONCENTRATED: Final = "the evidence's dominant value"
+# Dimensions a finding's trouble can concentrate on (its evidence names the dominant one).
+CONCENTRATIONS: Final = ("sending_ip", "mailbox_provider", "sending_domain", "campaign")
 PARENT_RULES: Final = (
-    ParentRule("overall", "sending_ip", _CONCENTRATED),
-    ParentRule("overall", "mailbox_provider", _CONCENTRATED),
-    ParentRule("overall", "sending_domain", _CONCENTRATED),
     ParentRule("sending_domain:mailbox_provider", "mailbox_provider", "the key's provider part"),
     ParentRule("sending_domain:mailbox_provider", "sending_domain", "the key's domain part"),
-    ParentRule("sending_domain:mailbox_provider", "sending_ip", _CONCENTRATED),
-    ParentRule("campaign", "sending_ip", _CONCENTRATED),
-    ParentRule("campaign", "mailbox_provider", _CONCENTRATED),
-    ParentRule("campaign", "sending_domain", _CONCENTRATED),
-    ParentRule("mailbox_provider", "sending_ip", _CONCENTRATED),
-    ParentRule("mailbox_provider", "sending_domain", _CONCENTRATED),
-    ParentRule("sending_domain", "sending_ip", _CONCENTRATED),
+    *(
+        ParentRule(child, parent, _CONCENTRATED)
+        for child in ("overall", *CONCENTRATIONS, "sending_domain:mailbox_provider")
+        for parent in CONCENTRATIONS
+        if parent != child
+    ),
 )
 
 
@@ -150,9 +165,9 @@ def group_fit(
     if signal_roots == {OVERALL}:
         return GroupFit(OVERALL, frozenset({OVERALL}), "overall ⊃ all: the trouble is everywhere")
     common = frozenset(incident_lineage & (signal_roots - {OVERALL}))
-    if incident_scope in common:
-        return GroupFit(incident_scope, incident_lineage, f"inside {incident_scope}")
     root = best_root(common, incident_type)
     if root is None:
         return None
+    if root == incident_scope:
+        return GroupFit(incident_scope, incident_lineage, f"inside {incident_scope}")
     return GroupFit(root, common, f"shares {root}")

@@ -8,7 +8,8 @@ Transition rules (all in TRANSITIONS; nothing else decides what is allowed):
   may move any active incident to `recovered` (the metric is back; nothing was contained).
 - Only a person closes; the system never does.
 - Side exits from any open state: `false_positive` (a person) and `merged` (a person, or the
-  system when noise control finds two incidents share a root). Both stamp `closed_at`.
+  system when noise control finds two incidents share a root; only through `merge_into`,
+  which names the incident that takes over). Both stamp `closed_at`.
 - Reopen goes back to `detected`: from `recovered` (a person, or the system when a finding
   fires again) and from `closed` (a person only). It stamps `reopened_at` and counts reopens;
   `detected_at` keeps the first detection.

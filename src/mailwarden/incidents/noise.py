@@ -37,7 +37,7 @@ class NoisePolicy:
     hold: timedelta = timedelta(minutes=15)
     # A finding that fires again this soon after its incident recovered reopens it; later
     # it opens a new incident (the old one waits for a person to close it).
-    reopen_window: timedelta = timedelta(hours=4)
+    reopen_window: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class Inhibition:
     source_kinds: tuple[str, ...] = ()
     target_dimensions: tuple[str, ...] = ()
     overall_covers_all: bool = False
+    anchor_dimensions: tuple[str, ...] = ()  # only source-kind findings on these dimensions
 
     def applies(
         self, source: Incident, kind: str, scope: Scope, signal_roots: frozenset[Scope]
@@ -68,14 +69,24 @@ class Inhibition:
 
     def _under(self, source: Incident, signal_roots: frozenset[Scope]) -> bool:
         """The finding lies under the source's scope or under a scope its source kinds fired on."""
-        anchors = {source.scope} | {
-            link.scope
-            for link in source.links.values()
-            if link.kind in self.source_kinds and link.relation not in UNRANKED_RELATIONS
-        }
+        anchors = set() if self.anchor_dimensions else {source.scope}
+        for link in source.links.values():
+            if link.kind in self.source_kinds and link.relation not in UNRANKED_RELATIONS:
+                anchors.add(link.scope)
+                anchors.update(_named_campaigns(link.evidence))
+        if self.anchor_dimensions:
+            anchors = {a for a in anchors if a.dimension in self.anchor_dimensions}
         if self.overall_covers_all and any(a.dimension == "overall" for a in anchors):
             return True
         return bool(anchors & signal_roots)
+
+
+def _named_campaigns(found: dict[str, object]) -> set[Scope]:
+    """Campaigns a finding's evidence names as new (a surge from campaigns never seen)."""
+    named = found.get("new_campaigns")
+    if isinstance(named, dict | list):
+        return {Scope("campaign", str(name)) for name in named}
+    return set()
 
 
 INHIBITIONS: Final = (
@@ -103,6 +114,7 @@ INHIBITIONS: Final = (
         "a suspected unauthorised send mutes the bounces, blocks and complaints it causes",
         source_types=("unauthorized_access",),
         source_kinds=("volume_surge",),
+        anchor_dimensions=("campaign",),
         target_kinds=(*DELIVERABILITY_KINDS, "complaint_rate", "unsubscribe_rate"),
     ),
 )

@@ -11,7 +11,6 @@ from mailwarden.events.model import Event
 from mailwarden.incidents.model import Actor, ConflictError, Incident, TimelineEntry
 from mailwarden.incidents.records import Attachment, OutboxMessage, Silence
 
-
 __all__ = ["ConflictError", "IncidentEvent", "IncidentRepository", "Observer", "SampleLookup"]
 
 

@@ -10,6 +10,7 @@ from typing import Any, Final, TypeVar
 
 from mailwarden.clock import Clock
 from mailwarden.detect.model import Finding
+from mailwarden.incidents.book import Book
 from mailwarden.incidents.desk import IncidentDesk
 from mailwarden.incidents.model import Actor, Incident, TimelineEntry
 from mailwarden.incidents.noise import NoisePolicy
@@ -22,7 +23,7 @@ from mailwarden.incidents.records import OutboxMessage
 from mailwarden.incidents.recovery import evaluate_hold
 from mailwarden.incidents.severity import SeverityRules
 from mailwarden.incidents.silences import SilenceDesk
-from mailwarden.incidents.triage import Book, Triage
+from mailwarden.incidents.triage import Triage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,14 +115,20 @@ class IncidentService(IncidentDesk):
     def _route(self, findings: Sequence[Finding]) -> list[str]:
         now = self._clock.now()
         since = now - self.policy.reopen_window
+        opened: list[tuple[Incident, list[TimelineEntry]]] = []
         book = Book(
             incidents=list(reversed(self._repo.open_incidents(since))),
             silences=self._repo.silences(now=now),
-            persist=self._persist,
+            persist=lambda incident: opened.extend(self._store([incident])),
             reopen_after=since,
         )
         outcomes = [self._triage.apply(finding, book, now) for finding in findings]
-        self._save(book.changed, silences=book.changed_silences)
+        try:
+            changed = self._store(book.changed, silences=book.changed_silences)
+        except ConflictError:
+            self._announce(opened)  # stored already; the retry will not open them again
+            raise
+        self._announce([*opened, *changed])  # observers hear of it once the batch is stored
         return outcomes
 
     def _hold_all(self, now: datetime) -> int:
@@ -129,9 +136,6 @@ class IncidentService(IncidentDesk):
         changed = [incident for incident in active if evaluate_hold(incident, now, self.policy)]
         self._save(changed)
         return len(changed)
-
-    def _persist(self, incident: Incident) -> None:
-        self._save([incident])
 
     def _with_samples(self, finding: Finding) -> Finding:
         """Add a breakdown of the sample events when a campaign finding does not say where."""

@@ -1,96 +1,34 @@
 """From findings to incidents: update, dedup, inhibit, group, silence — or open one.
 
-Every rule that acts writes one timeline entry whose kind names the rule (dedup, inhibited,
-grouped, silenced, hysteresis, severity_changed) so responders can see why a finding is where
-it is. Work happens on a Book: the open incidents loaded for one batch of findings.
+Each finding goes through, in order:
+1. a finding (kind on scope) already attached is updated; if its incident recovered less than
+   `reopen_window` ago it reopens it, if it was in its hold the hold ends (timeline:
+   `transitioned` with rule reopen, or `hysteresis` phase refired);
+2. silences: a muted finding opens nothing (the silence counts it); if it belongs to an open
+   incident it is kept there as evidence (timeline: `silenced`);
+3. dedup: same incident type and scope as an active incident (timeline: `dedup`);
+4. inhibition: an active incident mutes it (timeline: `inhibited`, with the rule's name);
+5. grouping: same type family, a shared root, within the grouping window (timeline: `grouped`,
+   saying when the group's scope widened or its type sharpened);
+6. otherwise a new incident (timeline: `opened`, with the type and severity rules).
+An incident opened or reshaped absorbs the active incidents it now covers (timeline: the
+merged one's `transitioned` to merged, the root's `absorbed`); a worse finding raises the
+severity (timeline: `severity_changed`). Work happens on a Book: the open incidents loaded
+for one batch of findings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from mailwarden.detect.model import Finding, Scope
+from mailwarden.detect.model import Finding
 from mailwarden.incidents import classify, grouping, noise
+from mailwarden.incidents.book import Book, Signal
 from mailwarden.incidents.describe import affected, title_for
 from mailwarden.incidents.model import SYSTEM_ACTOR, FindingLink, Incident
 from mailwarden.incidents.records import Silence
 from mailwarden.incidents.severity import SeverityRules, worst
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """A finding with what the rules say about it."""
-
-    finding: Finding
-    type: str
-    type_rule: str
-    severity: str
-    severity_rule: str
-    roots: frozenset[Scope]
-    cleared: bool
-
-    @property
-    def last_seen(self) -> datetime:
-        """When the detector last saw it."""
-        return self.finding.last_seen or self.finding.window_end
-
-    def describe(self) -> str:
-        """e.g. "hard_bounce_rate on campaign=black-friday"."""
-        return f"{self.finding.kind} on {self.finding.scope}"
-
-    def data(self) -> dict[str, object]:
-        """The finding's identity for a timeline entry."""
-        finding = self.finding
-        return {"finding_id": finding.id, "kind": finding.kind, "scope": finding.scope.to_dict()}
-
-
-@dataclass(slots=True)
-class Book:
-    """The open incidents a batch works on, and what the batch changed."""
-
-    incidents: list[Incident]
-    silences: list[Silence] = field(default_factory=list)
-    changed: list[Incident] = field(default_factory=list)
-    changed_silences: list[Silence] = field(default_factory=list)
-    persist: Callable[[Incident], None] | None = None
-    reopen_after: datetime | None = None  # recovered before this: no longer reopened
-
-    def open(self) -> list[Incident]:
-        """The incidents findings may still join (active, or recently recovered), newest first."""
-        return [i for i in reversed(self.incidents) if i.is_active or self._reopenable(i)]
-
-    def _reopenable(self, incident: Incident) -> bool:
-        if incident.state != "recovered" or incident.recovered_at is None:
-            return False
-        return self.reopen_after is None or incident.recovered_at >= self.reopen_after
-
-    def mark(self, *incidents: Incident) -> None:
-        """Remember that these incidents must be saved."""
-        for incident in incidents:
-            if not any(incident is known for known in self.changed):
-                self.changed.append(incident)
-
-    def hit(self, silence: Silence, now: datetime) -> None:
-        """Count a finding the silence muted."""
-        silence.matched_count += 1
-        silence.last_matched_at = now
-        if not any(silence is known for known in self.changed_silences):
-            self.changed_silences.append(silence)
-
-    def active(self) -> list[Incident]:
-        """The incidents still being worked on, newest first."""
-        return [incident for incident in self.open() if incident.is_active]
-
-    def holding(self, kind: str, scope: Scope) -> Incident | None:
-        """The open incident this finding (kind on scope) is already attached to."""
-        return next((i for i in self.open() if (kind, scope) in i.links), None)
-
-    def dedup(self, incident_type: str, scope: Scope) -> Incident | None:
-        """The open incident with the same dedup key (type + scope), if any."""
-        key = grouping.dedup_key(incident_type, scope)
-        return next((i for i in self.open() if grouping.dedup_key(i.type, i.scope) == key), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +62,7 @@ class Triage:
         signal = self.signal(finding)
         holder = book.holding(finding.kind, finding.scope)
         if holder is not None:
-            self._update(holder, signal, now)
+            self._update(holder, signal, book, now)
             book.mark(holder)
             return "updated"
         if signal.cleared:
@@ -161,7 +99,7 @@ class Triage:
         window = self._policy.grouping_window
         fits: list[tuple[int, int, Placement]] = []
         for order, incident in enumerate(book.active()):
-            if signal.type not in classify.family(incident.type):
+            if signal.type not in classify.family(incident.type) or _vague(incident):
                 continue
             last = incident.last_signal_at or incident.detected_at
             if signal.finding.window_start > last + window:
@@ -186,12 +124,10 @@ class Triage:
             reshaped = self._reshape(incident, signal, placement.fit, data)
             note += _reshape_note(data)
         incident.record(placement.rule, SYSTEM_ACTOR, now, note, data)
-        if placement.rule == "dedup" and incident.state == "recovered":
-            note = f"reopened: {signal.describe()} fired after recovery"
-            incident.transition("detected", SYSTEM_ACTOR, now, note, rule="reopen")
+        reopened = self._refire(incident, signal, now)
         self._refresh(incident, signal, now)
         book.mark(incident)
-        if reshaped:
+        if reshaped or reopened:
             self._sweep(incident, book, now)
 
     def _reshape(
@@ -253,7 +189,7 @@ class Triage:
         self._sweep(incident, book, now)
         return incident
 
-    def _update(self, incident: Incident, signal: Signal, now: datetime) -> None:
+    def _update(self, incident: Incident, signal: Signal, book: Book, now: datetime) -> None:
         link = incident.links[(signal.finding.kind, signal.finding.scope)]
         fresh = signal.last_seen > link.last_seen or (
             link.cleared_at is not None and not signal.cleared
@@ -262,10 +198,18 @@ class Triage:
         incident.affected = affected(incident.links.values())
         if signal.cleared or not fresh or link.relation in noise.MUTED_RELATIONS:
             return
+        reopened = self._refire(incident, signal, now)
+        self._refresh(incident, signal, now)
+        if reopened:
+            self._sweep(incident, book, now)
+
+    def _refire(self, incident: Incident, signal: Signal, now: datetime) -> bool:
+        """A finding fires for an incident: reopen it if recovered, or end its hold (flapping)."""
         if incident.state == "recovered":
-            note = f"reopened: {signal.describe()} fired again after recovery"
+            note = f"reopened: {signal.describe()} fired again soon after recovery"
             incident.transition("detected", SYSTEM_ACTOR, now, note, rule="reopen")
-        elif incident.hold_since is not None:
+            return True
+        if incident.hold_since is not None:
             held = int((now - incident.hold_since).total_seconds() // 60)
             hold = int(self._policy.hold.total_seconds() // 60)
             note = (
@@ -275,7 +219,7 @@ class Triage:
             data = {"rule": "hysteresis", "phase": "refired", **signal.data()}
             incident.record("hysteresis", SYSTEM_ACTOR, now, note, data)
             incident.hold_since = None
-        self._refresh(incident, signal, now)
+        return False
 
     def _refresh(self, incident: Incident, signal: Signal, now: datetime) -> None:
         finding = signal.finding
@@ -318,7 +262,7 @@ class Triage:
             root.last_signal_at or root.detected_at
         )
         inside = root.scope == grouping.OVERALL or root.scope in other.lineage
-        if same_family and near and inside:
+        if same_family and near and inside and not _vague(root):
             return f"grouping: {other.scope} lies inside {root.scope}"
         return None
 
@@ -398,3 +342,8 @@ def _reshape_note(data: dict[str, object]) -> str:
     if "type_to" in data:
         parts.append(f"type {data['type_from']} → {data['type_to']}")
     return "; " + "; ".join(parts) if parts else ""
+
+
+def _vague(incident: Incident) -> bool:
+    """A person's report about all mail names no root: findings join it only by dedup."""
+    return incident.origin == "manual" and incident.scope == grouping.OVERALL

@@ -7,20 +7,17 @@ borrows its parent's rate (campaign -> sending domain -> overall; sending domain
 mailbox provider -> that provider; overall -> a global default) and learns its own as data
 comes in.
 
-Volumes: sends per hour at this hour of the week (median over earlier weeks); without that,
-at this hour of the day (median over earlier days); without that, the median of the
-trailing hours.
+Volumes are in metrics/volume.py; engagement (delivery cohorts) is at the end.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from mailwarden.metrics.counters import ATTEMPTS, DELIVERED, RATES, Row, attempts, sends
+from mailwarden.metrics.counters import RATES, denominator
 from mailwarden.metrics.rollup import (
     ALL_KEY,
     CAMPAIGN,
@@ -44,10 +41,10 @@ DEFAULT_RATES: Final = {
 }
 HISTORY_HOURS: Final = 24 * 7
 RECENT_HOURS_LEFT_OUT: Final = 2
+ENGAGEMENT_HOURS_LEFT_OUT: Final = 3
 PRIOR_EVENTS: Final = 10.0
 _OUTLIER_LOG_P: Final = math.log(1e-4)
-_WEEK_HOURS: Final = 24 * 7
-WIDE_HOURS: Final = 3
+_LOW_LOG_P: Final = math.log(1e-3)
 
 # key -> rate -> hours to leave out of its history (hours with an open finding)
 Excluded = Callable[[ScopeKey], Mapping[str, set[int]]]
@@ -61,11 +58,7 @@ class RateBaseline:
     rate: float
     history: int
     source: str
-
-    @property
-    def prior_strength(self) -> float:
-        """Pseudo-trials the estimate is worth (history plus the prior's weight)."""
-        return self.history + prior_weight(self.rate)
+    events: int = 0  # numerator events in the history it rests on
 
 
 def prior_weight(rate: float) -> float:
@@ -102,8 +95,11 @@ def pooled(pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
     return total_x, total_n
 
 
+REFRESH_HOURS: Final = 3
+
+
 class RateBaselines:
-    """Per-key rate baselines, recomputed at most once per hour per key."""
+    """Per-key rate baselines, recomputed every few hours per key (rates move slowly)."""
 
     def __init__(self, book: SeriesBook, excluded: Excluded | None = None) -> None:
         self._book = book
@@ -116,6 +112,7 @@ class RateBaselines:
 
     def all(self, key: ScopeKey, hour: int) -> dict[str, RateBaseline]:
         """Every rate's baseline for one key as of an hour."""
+        hour -= hour % REFRESH_HOURS
         cached = self._cache.get(key)
         if cached is not None and cached[0] == hour:
             return cached[1]
@@ -148,87 +145,37 @@ def _history(
     history: dict[str, list[tuple[int, int]]] = {rate: [] for rate in RATES}
     if series is None:
         return history
-    specs = [
-        (history[rate], slot, denominator == ATTEMPTS, excluded.get(rate))
-        for rate, (slot, denominator) in RATES.items()
-    ]
+    specs = [(history[rate], slot, rate, excluded.get(rate)) for rate, (slot, _) in RATES.items()]
     for when, row in series.hour_rows(hour - HISTORY_HOURS, hour - RECENT_HOURS_LEFT_OUT):
-        tried = attempts(row)
-        got = row[DELIVERED]
-        for pairs, slot, by_attempts, skip in specs:
+        for pairs, slot, rate, skip in specs:
             if skip and when in skip:
                 continue
-            n = tried if by_attempts else got
+            n = denominator(rate, row)
             if n:
                 pairs.append((min(row[slot], n), n))
     return history
 
 
-@dataclass(frozen=True, slots=True)
-class VolumeBaseline:
-    """Sends per hour usually seen around this hour: median, a robust high and a robust low."""
-
-    median: float
-    high: float
-    low: float
-    source: str
-    samples: int
-
-
-def volume_baseline(series: KeySeries, hour: int, min_samples: int = 3) -> VolumeBaseline | None:
-    """Sends per hour at this hour of the week (earlier weeks) or of the day (earlier days).
-
-    The same hour and its neighbours (one hour either side) on earlier days or weeks make
-    the history of the median and the low (second smallest); the high (second largest) looks
-    three hours either side, since scheduled blasts move by hours from day to day. Second
-    largest and smallest, so one past incident in the history does not move them.
-    """
-    if series.first_minute is None:
-        return None
-    age_days = (hour - series.first_minute // 60) // 24
-    if age_days >= 14:
-        period, count, source = _WEEK_HOURS, min(age_days // 7, 4), "hour of week"
-    else:
-        period, count, source = 24, min(age_days, 7), "hour of day"
-    values = [
-        float(_sent_in(series, hour - period * k + shift))
-        for k in range(1, count + 1)
-        for shift in (-1, 0, 1)
-    ]
-    if len(values) < min_samples:
-        return None
-    wide = sorted(
-        float(_sent_in(series, hour - period * k + shift))
-        for k in range(1, count + 1)
-        for shift in range(-WIDE_HOURS, WIDE_HOURS + 1)
-    )
-    values.sort()
-    low = values[1] if len(values) >= 4 else values[0]
-    high = wide[-2] if len(wide) >= 4 else wide[-1]
-    return VolumeBaseline(statistics.median(values), high, low, source, len(values))
-
-
-def _sent_in(series: KeySeries, hour: int) -> int:
-    row: Row | None = series.hours.get(hour)
-    return sends(row) if row is not None else 0
-
-
-DEFAULT_ENGAGED: Final = 0.04
+DEFAULT_ENGAGED: Final = 0.06
 
 
 def engagement_baseline(
-    hours: dict[int, list[int]], hour: int, prior_rate: float = DEFAULT_ENGAGED
+    hours: dict[int, list[int]],
+    hour: int,
+    prior_rate: float = DEFAULT_ENGAGED,
+    excluded: set[int] | None = None,
 ) -> RateBaseline:
     """The engaged-within-lag share of delivered mail, from the trailing week of cohorts."""
+    skip = excluded or set()
     pairs = [
         (row[1], row[0])
         for when, row in hours.items()
-        if hour - HISTORY_HOURS <= when <= hour - RECENT_HOURS_LEFT_OUT
+        if hour - HISTORY_HOURS <= when <= hour - ENGAGEMENT_HOURS_LEFT_OUT and when not in skip
     ]
     x, n = _pooled_low(pairs)
     weight = prior_weight(prior_rate)
     source = f"own cohorts ({n} delivered)" if n >= weight else "prior"
-    return RateBaseline((x + weight * prior_rate) / (n + weight), n, source)
+    return RateBaseline((x + weight * prior_rate) / (n + weight), n, source, x)
 
 
 def _pooled_low(pairs: list[tuple[int, int]]) -> tuple[int, int]:
@@ -237,9 +184,9 @@ def _pooled_low(pairs: list[tuple[int, int]]) -> tuple[int, int]:
     total_n = sum(n for _, n in pairs)
     if total_n == 0:
         return 0, 0
-    floor = 0.3 * total_x / total_n
+    floor = 0.5 * total_x / total_n
     for x, n in pairs:
-        if n >= 200 and x < floor * n and log_binom_cdf(x, n, floor) < _OUTLIER_LOG_P:
+        if n >= 100 and x < floor * n and log_binom_cdf(x, n, floor) < _LOW_LOG_P:
             total_x -= x
             total_n -= n
     return total_x, total_n

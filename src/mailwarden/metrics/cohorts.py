@@ -11,7 +11,7 @@ Cohorts are kept in memory per (sending_domain:mailbox_provider) and mailbox pro
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable
 from typing import Final
 
@@ -37,18 +37,19 @@ class CohortKey:
 class CohortBook:
     """Tracks delivered messages until they engage or age past the lag; matures cohorts."""
 
-    def __init__(self, lag_minutes: int = 30, hour_horizon: int = 24 * 8) -> None:
+    def __init__(self, lag_minutes: int = 60, hour_horizon: int = 24 * 8) -> None:
         self.lag = lag_minutes
         self._pending: dict[str, tuple[int, str | None, str]] = {}
         self._order: deque[tuple[int, str]] = deque()
-        self._fresh: Counter[tuple[int, str | None, str, int]] = Counter()
+        # (delivery minute, sending domain, provider) -> [delivered, engaged], not yet matured
+        self._fresh: dict[tuple[int, str | None, str], CohortRow] = {}
         self.keys: dict[ScopeKey, CohortKey] = {}
         self.matured_through: int | None = None
         self._hour_horizon = hour_horizon
 
     def add(self, events: Iterable[Event]) -> None:
         """Note deliveries, and first opens or clicks that came within the lag."""
-        pending, fresh, lag = self._pending, self._fresh, self.lag
+        pending, fresh, lag, order = self._pending, self._fresh, self.lag, self._order
         for event in events:
             kind = event.type
             if kind == "delivered":
@@ -58,16 +59,22 @@ class CohortBook:
                 minute = int(event.occurred_at.timestamp()) // 60
                 entry = (minute, event.sending_domain, event.mailbox_provider)
                 pending[message] = entry
-                self._order.append((minute, message))
-                fresh[(*entry, DELIVERED)] += 1
-            elif kind in ("opened", "clicked") and event.message_id is not None:
-                entry_or_none = pending.get(event.message_id)
-                if entry_or_none is None or (kind == "opened" and is_machine_open(event)):
+                order.append((minute, message))
+                row = fresh.get(entry)
+                if row is None:
+                    row = fresh[entry] = [0, 0]
+                row[DELIVERED] += 1
+            elif kind == "opened" or kind == "clicked":
+                message = event.message_id
+                found = pending.get(message) if message is not None else None
+                if found is None or (kind == "opened" and is_machine_open(event)):
                     continue
-                minute = int(event.occurred_at.timestamp()) // 60
-                if minute - entry_or_none[0] <= lag:
-                    fresh[(*entry_or_none, ENGAGED)] += 1
-                del pending[event.message_id]
+                del pending[message]  # type: ignore[arg-type]
+                if int(event.occurred_at.timestamp()) // 60 - found[0] <= lag:
+                    row = fresh.get(found)
+                    if row is None:
+                        row = fresh[found] = [0, 0]
+                    row[ENGAGED] += 1
 
     def mature(self, through: int) -> int | None:
         """Fold cohorts at least `lag` minutes old by `through` into the keys; return the last."""
@@ -76,11 +83,14 @@ class CohortBook:
         if old is not None and last <= old:
             return old
         self._drop_pending(last)
-        done = [item for item in self._fresh.items() if item[0][0] <= last]
-        for (minute, domain, provider, slot), count in done:
-            del self._fresh[(minute, domain, provider, slot)]
+        done = [entry for entry in self._fresh if entry[0] <= last]
+        for entry in done:
+            minute, domain, provider = entry
+            row = self._fresh.pop(entry)
             for key in _keys(domain, provider):
-                self._add(key, minute, slot, count, old)
+                for slot in (DELIVERED, ENGAGED):
+                    if row[slot]:
+                        self._add(key, minute, slot, row[slot], old)
         self.matured_through = last
         for cohort in self.keys.values():
             _slide(cohort, old, last)

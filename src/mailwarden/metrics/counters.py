@@ -12,6 +12,9 @@ counter per bounce/deferral reason. Rates divide a numerator counter by a denomi
   delivery rates ("per sent"): unlike queued events it is not minutes ahead of its
   numerators, exists for providers that report no sends, and is not inflated by the
   retries of earlier sends.
+* ``reachable``: attempts less hard bounces and drops, i.e. attempts at addresses that
+  exist. The delivery rate is delivered / reachable: whether receivers accept our mail
+  (hard bounces are a list problem and have their own detector).
 * ``delivered``: delivered events. The denominator of complaints, unsubscribes, opens and
   clicks (what recipients could act on); for complaints and unsubscribes, which come hours
   or days after delivery, detection weighs deliveries by that lag (metrics/exposure.py).
@@ -66,8 +69,6 @@ WIDTH: Final = len(SLOTS)
 SLOT_OF: Final = {name: index for index, name in enumerate(SLOTS)}
 
 Row = list[int]
-# Counters whose rise some detector watches: the first slot an event of these bumps.
-BAD_SLOTS: Final = frozenset({BOUNCED, DEFERRED, DROPPED, COMPLAINED, UNSUBSCRIBED})
 
 
 def empty_row() -> Row:
@@ -92,6 +93,11 @@ def attempts(row: Sequence[int]) -> int:
     )
 
 
+def reachable(row: Sequence[int]) -> int:
+    """Attempts at addresses that exist: attempts less hard bounces and drops."""
+    return row[DELIVERED] + row[BLOCK] + row[UNDETERMINED] + row[DEFERRED_FIRST]
+
+
 def delivered(row: Sequence[int]) -> int:
     """Messages delivered."""
     return row[DELIVERED]
@@ -108,13 +114,15 @@ def add_into(total: Row, row: Sequence[int]) -> None:
 
 
 ATTEMPTS: Final = "attempts"
+REACHABLE: Final = "reachable"
 DELIVERIES: Final = "delivered"
+_DENOMINATORS: Final = {ATTEMPTS: attempts, REACHABLE: reachable, DELIVERIES: delivered}
 # rate name -> (numerator slot, denominator). The one definition every detector uses.
 RATES: Final[dict[str, tuple[int, str]]] = {
     "hard_bounce": (HARD, ATTEMPTS),
     "block": (BLOCK, ATTEMPTS),
     "deferral": (DEFERRED_FIRST, ATTEMPTS),
-    "delivery": (DELIVERED, ATTEMPTS),
+    "delivery": (DELIVERED, REACHABLE),
     "complaint": (COMPLAINED, DELIVERIES),
     "unsubscribe": (UNSUBSCRIBED, DELIVERIES),
 }
@@ -123,8 +131,13 @@ RATES: Final[dict[str, tuple[int, str]]] = {
 def rate_counts(name: str, row: Sequence[int]) -> tuple[int, int]:
     """The (numerator, denominator) of a named rate in a row; the numerator never exceeds it."""
     slot, denominator = RATES[name]
-    n = attempts(row) if denominator == ATTEMPTS else row[DELIVERED]
+    n = _DENOMINATORS[denominator](row)
     return min(row[slot], n), n
+
+
+def denominator(name: str, row: Sequence[int]) -> int:
+    """The denominator of a named rate in a row."""
+    return _DENOMINATORS[RATES[name][1]](row)
 
 
 def numerator(name: str, row: Sequence[int]) -> int:

@@ -8,80 +8,159 @@ complaints are compared with its *exposure*: the deliveries convolved with the l
 delivery to complaint, modelled as a mix of two exponentials (most within hours, a tail
 over days). The exposure of a window is the number of deliveries whose complaints would
 fall in it, so complaints / exposure estimates the complaint rate of recent deliveries
-whatever the rhythm. Each component is a first-order filter: one multiply-add a minute.
+whatever the rhythm. Each component is a first-order filter; a key is touched only in the
+minutes it delivers (checkpoints), and any minute in between follows in closed form.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Final
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from typing import Final, Protocol
 
-from mailwarden.metrics.counters import DELIVERED
+from mailwarden.metrics.counters import DELIVERED, Row
 from mailwarden.metrics.rollup import ScopeKey
-from mailwarden.metrics.series import SeriesBook
 
 # rate -> ((weight, mean lag in minutes), ...): the lag from delivery to the event.
 KERNELS: Final = {
     "complaint": ((0.7, 240.0), (0.3, 1800.0)),
-    "unsubscribe": ((0.7, 60.0), (0.3, 720.0)),
+    "unsubscribe": ((0.5, 60.0), (0.5, 360.0)),
 }
 RATES: Final = tuple(KERNELS)
 WINDOWS: Final = (60, 240, 1440)
 FORGET_AFTER: Final = 3 * 1440  # minutes without deliveries before a key is dropped
-_RING: Final = max(WINDOWS) + 1
-_C_FAST, _C_SLOW = KERNELS["complaint"]
-_U_FAST, _U_SLOW = KERNELS["unsubscribe"]
-_DECAY: Final = tuple(math.exp(-1.0 / mean) for _w, mean in (_C_FAST, _C_SLOW, _U_FAST, _U_SLOW))
+_KEEP: Final = max(WINDOWS) + 1
+# One filter per (rate, component): (rate index, weight, decay per minute).
+_FILTERS: Final = tuple(
+    (index, weight, math.exp(-1.0 / mean))
+    for index, rate in enumerate(RATES)
+    for weight, mean in KERNELS[rate]
+)
+_GAIN: Final = tuple(decay / (1.0 - decay) for _i, _w, decay in _FILTERS)
+
+# A checkpoint: (minute, per-rate running totals, per-filter levels), taken at the end of a
+# minute with deliveries. Between checkpoints nothing is delivered, so the levels decay
+# geometrically and the totals grow by a geometric sum: any minute's total is closed-form.
+Checkpoint = tuple[int, tuple[float, ...], tuple[float, ...]]
+
+
+class Exposure(Protocol):
+    """Anything that tells the exposure of a trailing window."""
+
+    def window(self, rate: str, minutes: int) -> float:
+        """The exposure of the trailing window of `minutes`."""
+        ...
+
+
+def _at(mark: Checkpoint, minute: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Totals and levels at the end of `minute`, no deliveries since the checkpoint."""
+    since = minute - mark[0]
+    if since <= 0:
+        return mark[1], mark[2]
+    totals = list(mark[1])
+    levels = []
+    for (index, weight, decay), gain, level in zip(_FILTERS, _GAIN, mark[2], strict=True):
+        fade = decay**since
+        totals[index] += weight * level * gain * (1.0 - fade)
+        levels.append(level * fade)
+    return tuple(totals), tuple(levels)
 
 
 class KeyExposure:
-    """One key's filter levels and the running total of its exposure, minute by minute.
+    """One key's exposure: checkpoints at the minutes it delivered, closed form between."""
 
-    The exposure of a window is the difference of the running totals at its two ends; a
-    ring keeps the totals of the last day of minutes.
-    """
+    __slots__ = ("marks", "minutes", "now", "pruned")
 
-    __slots__ = ("levels", "minute", "ring", "total", "last_delivery")
+    def __init__(self, now: int = 0) -> None:
+        self.marks: list[Checkpoint] = []
+        self.minutes: list[int] = []
+        self.now = now  # the minute windows end at
+        self.pruned = False
 
-    def __init__(self, minute: int) -> None:
-        self.levels = [0.0, 0.0, 0.0, 0.0]
-        self.total = (0.0, 0.0)
-        self.ring: list[tuple[float, float]] = [(0.0, 0.0)] * _RING
-        self.minute = minute  # the last minute stepped
-        self.last_delivery = minute
+    def deliver(self, minute: int, delivered: int) -> None:
+        """Record deliveries in `minute`."""
+        marks = self.marks
+        if marks and minute <= marks[-1][0]:
+            if minute == marks[-1][0]:
+                marks[-1] = _merge(marks[-1], delivered)
+            else:
+                self.late(minute, delivered)
+            return
+        if marks:
+            totals, levels = _at(marks[-1], minute - 1)
+        else:
+            totals, levels = (0.0,) * len(RATES), (0.0,) * len(_FILTERS)
+        new_totals = list(totals)
+        new_levels = []
+        for (index, weight, decay), level in zip(_FILTERS, levels, strict=True):
+            updated = level * decay + delivered * (1.0 - decay)
+            new_totals[index] += weight * updated
+            new_levels.append(updated)
+        marks.append((minute, tuple(new_totals), tuple(new_levels)))
+        self.minutes.append(minute)
 
-    def step(self, minute: int, delivered: int) -> None:
-        """Advance to `minute`, in which `delivered` messages were delivered."""
-        a, b, c, d = _DECAY
-        levels = self.levels
-        cf = levels[0] * a + delivered * (1.0 - a)
-        cs = levels[1] * b + delivered * (1.0 - b)
-        uf = levels[2] * c + delivered * (1.0 - c)
-        us = levels[3] * d + delivered * (1.0 - d)
-        levels[:] = (cf, cs, uf, us)
-        complaint, unsubscribe = self.total
-        self.total = (
-            complaint + _C_FAST[0] * cf + _C_SLOW[0] * cs,
-            unsubscribe + _U_FAST[0] * uf + _U_SLOW[0] * us,
-        )
-        self.ring[minute % _RING] = self.total
-        self.minute = minute
+    def late(self, minute: int, delivered: int) -> None:
+        """Deliveries for a minute before the last checkpoint: add their weight from now on."""
+        last = self.marks[-1]
+        since = last[0] - minute
+        totals = list(last[1])
+        levels = list(last[2])
+        for position, (index, weight, decay) in enumerate(_FILTERS):
+            added = delivered * (1.0 - decay) * decay**since
+            levels[position] += added
+            totals[index] += weight * added
+        self.marks[-1] = (last[0], tuple(totals), tuple(levels))
 
-    def skip(self, minutes: int) -> None:
-        """Let the levels decay over minutes the ring no longer needs."""
-        self.levels[:] = [level * decay**minutes for level, decay in zip(self.levels, _DECAY)]
-
-    def late(self, delivered: int, minutes_ago: int) -> None:
-        """Add deliveries that arrived late, as their weight would be by now."""
-        for index, decay in enumerate(_DECAY):
-            self.levels[index] += delivered * (1.0 - decay) * decay**minutes_ago
+    def total(self, minute: int) -> tuple[float, ...]:
+        """The running totals at the end of `minute`."""
+        position = bisect_right(self.minutes, minute) - 1
+        if position < 0:
+            return (0.0,) * len(RATES)
+        return _at(self.marks[position], minute)[0]
 
     def window(self, rate: str, minutes: int) -> float:
         """The exposure of the trailing window: deliveries whose events are due in it."""
-        index = 0 if rate == "complaint" else 1
-        before = self.ring[(self.minute - minutes) % _RING][index]
-        return max(0.0, self.total[index] - before)
+        return self.span(rate, self.now - minutes + 1, self.now) or 0.0
+
+    def span(self, rate: str, first: int, last: int) -> float | None:
+        """The exposure of minutes [first, last] (None before what is kept)."""
+        if self.pruned and first - 1 < self.minutes[0]:
+            return None
+        index = RATES.index(rate)
+        return max(0.0, self.total(last)[index] - self.total(first - 1)[index])
+
+    def prune(self, oldest: int) -> None:
+        """Forget checkpoints no window needs (keeping the last one before `oldest`)."""
+        cut = bisect_right(self.minutes, oldest) - 1
+        if cut > 0:
+            del self.marks[:cut]
+            del self.minutes[:cut]
+            self.pruned = True
+
+
+def _merge(mark: Checkpoint, delivered: int) -> Checkpoint:
+    """Add more deliveries to the checkpoint's own minute."""
+    totals = list(mark[1])
+    levels = list(mark[2])
+    for position, (index, weight, decay) in enumerate(_FILTERS):
+        added = delivered * (1.0 - decay)
+        levels[position] += added
+        totals[index] += weight * added
+    return (mark[0], tuple(totals), tuple(levels))
+
+
+class PastExposure:
+    """A key's exposure as it was for windows ending at a past minute (late re-evaluation)."""
+
+    def __init__(self, exposure: KeyExposure, last: int) -> None:
+        self._exposure = exposure
+        self._last = last
+
+    def window(self, rate: str, minutes: int) -> float:
+        """The exposure of the window of `minutes` ending at the past minute (0 if gone)."""
+        found = self._exposure.span(rate, self._last - minutes + 1, self._last)
+        return found if found is not None else 0.0
 
 
 class ExposureBook:
@@ -91,36 +170,38 @@ class ExposureBook:
         self.keys: dict[ScopeKey, KeyExposure] = {}
         self.through: int | None = None
 
-    def advance(self, book: SeriesBook, through: int, touched: Iterable[ScopeKey]) -> None:
-        """Step every live key to `through`, taking deliveries from the series book."""
-        old = self.through
-        if old is not None and through <= old:
-            return
-        start = through - 1 if old is None else old
-        for key in touched:
-            if key not in self.keys:
-                self.keys[key] = KeyExposure(start)
-        for key, exposure in list(self.keys.items()):
-            series = book.get(key)
-            minutes = series.minutes if series is not None else {}
-            first = max(exposure.minute + 1, through - _RING + 1)
-            if first > exposure.minute + 1:
-                exposure.skip(first - exposure.minute - 1)
-            for minute in range(first, through + 1):
-                row = minutes.get(minute)
-                delivered = row[DELIVERED] if row is not None else 0
-                if delivered:
-                    exposure.last_delivery = minute
-                exposure.step(minute, delivered)
-            if through - exposure.last_delivery > FORGET_AFTER:
-                del self.keys[key]
-        self.through = through
+    def add(self, rows: Mapping[tuple[ScopeKey, int], Row]) -> None:
+        """Take the deliveries of a batch's rows (per key and minute)."""
+        for (key, minute), row in rows.items():
+            delivered = row[DELIVERED]
+            if delivered:
+                exposure = self.keys.get(key)
+                if exposure is None:
+                    exposure = self.keys[key] = KeyExposure(self.through or 0)
+                exposure.deliver(minute, delivered)
 
-    def late(self, key: ScopeKey, minute: int, delivered: int) -> None:
-        """Account for deliveries in a minute the exposure already stepped past."""
-        exposure = self.keys.get(key)
-        if exposure is not None:
-            exposure.late(delivered, exposure.minute - minute)
+    def load(self, rows: Iterable[tuple[int, str, str, str, int]]) -> None:
+        """Take the deliveries of stored rollup rows (minute, dimension, key, metric, count)."""
+        delivered = sorted((row for row in rows if row[3] == "delivered"), key=lambda r: r[0])
+        for minute, dimension, name, _metric, count in delivered:
+            exposure = self.keys.get((dimension, name))
+            if exposure is None:
+                exposure = self.keys[(dimension, name)] = KeyExposure(minute)
+            exposure.deliver(minute, count)
+
+    def advance(self, through: int) -> None:
+        """Let every key's windows end at `through`; forget keys long without deliveries."""
+        if self.through is not None and through <= self.through:
+            return
+        prune = self.through is None or through // 60 != self.through // 60
+        self.through = through
+        for key, exposure in list(self.keys.items()):
+            exposure.now = through
+            if prune:
+                if exposure.minutes and through - exposure.minutes[-1] > FORGET_AFTER:
+                    del self.keys[key]
+                else:
+                    exposure.prune(through - _KEEP)
 
     def get(self, key: ScopeKey) -> KeyExposure | None:
         """The exposure of one key."""

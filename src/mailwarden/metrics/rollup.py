@@ -1,19 +1,41 @@
 """Roll a batch of events up into per-minute counters per dimension and key.
 
-A batch is first aggregated by the event's *signature* (minute, sending domain, campaign,
-mailbox provider, sending IP, counters it bumps): one dict increment per event. Only the
-distinct signatures are then expanded into the six dimensions, which keeps the per-event
-cost of detection small.
+A batch is first aggregated by the event's *cell*: (minute, sending domain, campaign,
+mailbox provider, sending IP) -> a row of core counters, one dict lookup and one or two
+increments per event; bounce and deferral reasons, rare, are counted beside it. Only the
+distinct cells are then expanded into the six dimensions, which keeps the per-event cost of
+detection small.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from mailwarden.events.model import Event
-from mailwarden.metrics.counters import SLOT_OF
+from mailwarden.metrics.counters import (
+    BLOCK,
+    BOUNCED,
+    CLICKED,
+    COMPLAINED,
+    DEFERRED,
+    DEFERRED_FIRST,
+    DELIVERED,
+    DROPPED,
+    HARD,
+    MACHINE_OPENED,
+    OPENED,
+    QUEUED,
+    SLOTS,
+    SOFT,
+    UNDETERMINED,
+    UNSUBSCRIBED,
+    WIDTH,
+    Row,
+)
 
 OVERALL: Final = "overall"
 SENDING_DOMAIN: Final = "sending_domain"
@@ -23,14 +45,20 @@ SENDING_IP: Final = "sending_ip"
 DOMAIN_PROVIDER: Final = "sending_domain:mailbox_provider"
 ALL_KEY: Final = "*"
 
-# (minute, sending_domain, campaign, mailbox_provider, sending_ip, metric names)
-Signature = tuple[int, str | None, str | None, str, str | None, tuple[str, ...]]
+# (minute, sending_domain, campaign, mailbox_provider, sending_ip)
+Cell = tuple[int, str | None, str | None, str, str | None]
 ScopeKey = tuple[str, str]
 StoreKey = tuple[int, str, str, str]
 
-_PLAIN: Final = {name: (name,) for name in ("queued", "delivered", "dropped", "clicked")}
-_PLAIN.update(complained=("complained",), unsubscribed=("unsubscribed",), opened=("opened",))
-_MACHINE_OPEN: Final = ("opened", "opened.machine")
+_PLAIN: Final = {
+    "queued": QUEUED,
+    "delivered": DELIVERED,
+    "dropped": DROPPED,
+    "complained": COMPLAINED,
+    "unsubscribed": UNSUBSCRIBED,
+    "clicked": CLICKED,
+}
+_CLASS_SLOT: Final = {"hard": HARD, "soft": SOFT, "block": BLOCK, "undetermined": UNDETERMINED}
 _TRUE: Final = (True, "true", "True", 1, "1")
 _FIRST: Final = (None, 0, 1, "0", "1")
 
@@ -43,75 +71,111 @@ def is_machine_open(event: Event) -> bool:
     return extra.get("machine_open") in _TRUE or extra.get("sg_machine_open") in _TRUE
 
 
-def event_metrics(event: Event) -> tuple[str, ...] | None:
-    """The counters one event bumps (None for events detection does not count)."""
-    plain = _PLAIN.get(event.type)
-    if plain is not None:
-        if event.type == "opened" and is_machine_open(event):
-            return _MACHINE_OPEN
-        return plain
-    bounce = event.bounce
-    if event.type == "bounced":
-        if bounce is None:
-            return ("bounced", "bounced.undetermined", "bounced.reason.undefined")
-        return ("bounced", "bounced." + bounce.bounce_class, "bounced.reason." + bounce.reason)
-    if event.type == "deferred":
-        reason = "deferred.reason." + (bounce.reason if bounce else "undefined")
-        if event.extra.get("attempt", 1) in _FIRST:
-            return ("deferred", "deferred.first", reason)
-        return ("deferred", reason)
-    return None
+@dataclass(slots=True)
+class RollupBatch:
+    """A batch aggregated by cell: core counters per cell, reason counters beside them."""
+
+    cells: dict[Cell, Row] = field(default_factory=dict)
+    reasons: Counter[tuple[Cell, str]] = field(default_factory=Counter)
+
+    def __bool__(self) -> bool:
+        return bool(self.cells)
+
+    @property
+    def first_minute(self) -> int:
+        """The earliest minute in the batch."""
+        return min(cell[0] for cell in self.cells)
 
 
-def minute_of(event: Event) -> int:
-    """The epoch minute the event happened in."""
-    return int(event.occurred_at.timestamp()) // 60
-
-
-def signatures(events: Iterable[Event]) -> Counter[Signature]:
-    """Count a batch's events by signature (their minute, keys and counters)."""
-    counts: Counter[Signature] = Counter()
+def aggregate(events: Iterable[Event]) -> RollupBatch:
+    """Count a batch's events by cell (their minute and keys)."""
+    batch = RollupBatch()
+    cells = batch.cells
+    plain = _PLAIN
     for event in events:
-        metrics = event_metrics(event)
-        if metrics is None:
+        kind = event.type
+        slot = plain.get(kind)
+        if slot is None and kind not in ("bounced", "deferred", "opened"):
             continue
-        signature = (
+        cell = (
             int(event.occurred_at.timestamp()) // 60,
             event.sending_domain,
             event.campaign,
             event.mailbox_provider,
             event.sending_ip,
-            metrics,
         )
-        counts[signature] += 1
-    return counts
+        row = cells.get(cell)
+        if row is None:
+            row = cells[cell] = [0] * WIDTH
+        if slot is not None:
+            row[slot] += 1
+        elif kind == "opened":
+            row[OPENED] += 1
+            if event.extra and is_machine_open(event):
+                row[MACHINE_OPENED] += 1
+        else:
+            _bounce(event, kind, cell, row, batch.reasons)
+    return batch
 
 
+def _bounce(
+    event: Event, kind: str, cell: Cell, row: Row, reasons: Counter[tuple[Cell, str]]
+) -> None:
+    bounce = event.bounce
+    reason = bounce.reason if bounce is not None else "undefined"
+    if kind == "bounced":
+        row[BOUNCED] += 1
+        bounce_class = bounce.bounce_class if bounce is not None else "undetermined"
+        row[_CLASS_SLOT.get(bounce_class, UNDETERMINED)] += 1
+        reasons[(cell, "bounced.reason." + reason)] += 1
+        return
+    row[DEFERRED] += 1
+    if not event.extra or event.extra.get("attempt", 1) in _FIRST:
+        row[DEFERRED_FIRST] += 1
+    reasons[(cell, "deferred.reason." + reason)] += 1
+
+
+@lru_cache(maxsize=8192)
 def scope_keys(
     domain: str | None, campaign: str | None, provider: str, ip: str | None
-) -> Iterator[ScopeKey]:
+) -> tuple[ScopeKey, ...]:
     """The (dimension, key) pairs an event with these attributes belongs to."""
-    yield OVERALL, ALL_KEY
-    yield MAILBOX_PROVIDER, provider
+    keys: list[ScopeKey] = [(OVERALL, ALL_KEY), (MAILBOX_PROVIDER, provider)]
     if domain:
-        yield SENDING_DOMAIN, domain
-        yield DOMAIN_PROVIDER, f"{domain}:{provider}"
+        keys.append((SENDING_DOMAIN, domain))
+        keys.append((DOMAIN_PROVIDER, f"{domain}:{provider}"))
     if campaign:
-        yield CAMPAIGN, campaign
+        keys.append((CAMPAIGN, campaign))
     if ip:
-        yield SENDING_IP, ip
+        keys.append((SENDING_IP, ip))
+    return tuple(keys)
 
 
-def store_counts(batch: Counter[Signature]) -> Counter[StoreKey]:
-    """Expand signature counts into (minute, dimension, key, metric) counters for the store."""
-    out: Counter[StoreKey] = Counter()
-    for (minute, domain, campaign, provider, ip, metrics), count in batch.items():
-        for dimension, key in scope_keys(domain, campaign, provider, ip):
-            for metric in metrics:
-                out[(minute, dimension, key, metric)] += count
+def by_key(batch: RollupBatch) -> dict[tuple[ScopeKey, int], Row]:
+    """The batch's rows summed per (key, minute)."""
+    out: dict[tuple[ScopeKey, int], Row] = {}
+    for (minute, domain, campaign, provider, ip), row in batch.cells.items():
+        counts = [(slot, count) for slot, count in enumerate(row) if count]
+        for key in scope_keys(domain, campaign, provider, ip):
+            total = out.get((key, minute))
+            if total is None:
+                out[(key, minute)] = list(row)
+            else:
+                for slot, count in counts:
+                    total[slot] += count
     return out
 
 
-def slots_of(metrics: Sequence[str]) -> tuple[int, ...]:
-    """The core counter slots among metric names (reason counters have none)."""
-    return tuple(SLOT_OF[name] for name in metrics if name in SLOT_OF)
+def store_counts(
+    batch: RollupBatch, rows: dict[tuple[ScopeKey, int], Row] | None = None
+) -> Counter[StoreKey]:
+    """The batch as (minute, dimension, key, metric) counters for the store."""
+    out: Counter[StoreKey] = Counter()
+    for ((dimension, key), minute), row in (rows if rows is not None else by_key(batch)).items():
+        for slot, count in enumerate(row):
+            if count:
+                out[(minute, dimension, key, SLOTS[slot])] = count
+    for ((minute, domain, campaign, provider, ip), metric), count in batch.reasons.items():
+        for dimension, key in scope_keys(domain, campaign, provider, ip):
+            out[(minute, dimension, key, metric)] += count
+    return out

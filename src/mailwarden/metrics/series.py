@@ -1,41 +1,50 @@
 """In-memory per-minute and per-hour counters per (dimension, key), with running window sums.
 
 The book is evaluated "through" a minute E (the last closed minute). For every active key it
-keeps the sums of the trailing windows ending at E up to date as E advances, and adds late
-events (minutes <= E) straight into the sums of the windows that contain them. Late events
-older than the shortest windows mark their hour for a historic re-evaluation.
+keeps the sums of the short trailing windows (5, 15, 60 minutes) ending at E up to date as E
+advances, and adds late events (minutes <= E) straight into the sums of the windows that
+contain them. Other windows are summed when a detector asks (`Windows`): 30 minutes from the
+minutes, 4 hours and a day from the hours (hour-aligned, the current hour partial). Late
+events older than the short windows mark their hour for a historic re-evaluation.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from operator import add, sub
 from typing import Final
 
-from mailwarden.metrics.counters import BAD_SLOTS, DELIVERED, SLOT_OF, WIDTH, Row, empty_row
-from mailwarden.metrics.rollup import ScopeKey, Signature, scope_keys, slots_of
+from mailwarden.metrics.counters import (
+    BOUNCED,
+    COMPLAINED,
+    DEFERRED,
+    DROPPED,
+    SLOT_OF,
+    WIDTH,
+    Row,
+    empty_row,
+)
+from mailwarden.metrics.counters import UNSUBSCRIBED as UNSUB
+from mailwarden.metrics.rollup import RollupBatch, ScopeKey, by_key
 
-WINDOWS: Final = (5, 15, 60, 240)
+WINDOWS: Final = (5, 15, 60)  # kept as running sums
+LAZY_WINDOWS: Final = (30, 240, 1440)  # summed on demand
 DAY_HOURS: Final = 24
 
 
 class KeySeries:
     """The counters of one (dimension, key): by minute, by hour, and trailing window sums."""
 
-    __slots__ = ("day", "first_minute", "hours", "last_minute", "minutes", "sums")
+    __slots__ = ("day", "first_minute", "hours", "last_minute", "minutes", "sums", "total")
 
     def __init__(self) -> None:
         self.minutes: dict[int, Row] = {}
         self.hours: dict[int, Row] = {}
         self.sums: dict[int, Row] = {w: empty_row() for w in WINDOWS}
         self.day: Row = empty_row()  # complete hours (H - 24, H - 1]
+        self.total: Row = empty_row()  # since the key was first seen
         self.first_minute: int | None = None
         self.last_minute: int | None = None
-
-    def window(self, minutes: int) -> Row:
-        """The sums of the trailing window of that many minutes ending at the evaluated minute."""
-        return self.sums[minutes]
 
     def trailing_day(self, current_hour: int) -> Row:
         """The sums of the last 24 hours: complete hours plus the current partial hour."""
@@ -44,12 +53,55 @@ class KeySeries:
             return list(self.day)
         return [a + b for a, b in zip(self.day, partial, strict=True)]
 
+    def lazy(self, minutes: int, through: int) -> Row:
+        """The sums of a window that is not kept running (hour-aligned when whole hours)."""
+        if minutes == DAY_HOURS * 60:
+            return self.trailing_day(through // 60)
+        total = empty_row()
+        if minutes >= 120 and minutes % 60 == 0:
+            hour = through // 60
+            rows = (row for _h, row in self.hour_rows(hour - minutes // 60 + 1, hour))
+        else:
+            found = (self.minutes.get(m) for m in range(through - minutes + 1, through + 1))
+            rows = (row for row in found if row is not None)
+        for row in rows:
+            total[:] = map(add, total, row)
+        return total
+
     def hour_rows(self, first: int, last: int) -> Iterable[tuple[int, Row]]:
         """The hourly rows in [first, last] that hold data."""
         hours = self.hours
         if last - first + 1 > len(hours):
             return sorted((h, row) for h, row in hours.items() if first <= h <= last)
         return ((h, hours[h]) for h in range(first, last + 1) if h in hours)
+
+
+class Windows(Mapping[int, Row]):
+    """A key's window sums ending at a minute: running ones as kept, the others on demand."""
+
+    __slots__ = ("_cache", "_series", "_through")
+
+    def __init__(self, series: KeySeries, through: int) -> None:
+        self._series = series
+        self._through = through
+        self._cache: dict[int, Row] = {}
+
+    def __getitem__(self, minutes: int) -> Row:
+        running = self._series.sums.get(minutes)
+        if running is not None:
+            return running
+        if minutes not in LAZY_WINDOWS:
+            raise KeyError(minutes)
+        found = self._cache.get(minutes)
+        if found is None:
+            found = self._cache[minutes] = self._series.lazy(minutes, self._through)
+        return found
+
+    def __iter__(self) -> Iterator[int]:
+        return iter((*WINDOWS, *LAZY_WINDOWS))
+
+    def __len__(self) -> int:
+        return len(WINDOWS) + len(LAZY_WINDOWS)
 
 
 class SeriesBook:
@@ -61,28 +113,24 @@ class SeriesBook:
         self.touched: set[ScopeKey] = set()
         self.alarmed: set[ScopeKey] = set()  # keys that got "bad" events (bounces, ...)
         self.late_hours: set[tuple[ScopeKey, int]] = set()
-        self.late_deliveries: list[tuple[ScopeKey, int, int]] = []
         self.parents: dict[str, str] = {}  # campaign -> its sending domain
         self._active: set[ScopeKey] = set()
         self._minute_horizon = max(minute_horizon, max(WINDOWS) + 1)
         self._hour_horizon = max(hour_horizon, DAY_HOURS + 2)
-        self._slots_cache: dict[tuple[str, ...], tuple[int, ...]] = {}
 
     def get(self, key: ScopeKey) -> KeySeries | None:
         """The series of one key, if it has ever had data."""
         return self.series.get(key)
 
-    def add(self, batch: Counter[Signature]) -> None:
-        """Add a batch of signature counts to every key they belong to."""
-        cache = self._slots_cache
-        for (minute, domain, campaign, provider, ip, metrics), count in batch.items():
-            slots = cache.get(metrics)
-            if slots is None:
-                slots = cache[metrics] = slots_of(metrics)
+    def add(self, batch: RollupBatch, rows: dict[tuple[ScopeKey, int], Row] | None = None) -> None:
+        """Add a batch (or its rows already summed per key and minute) to every key."""
+        for _minute, domain, campaign, _provider, _ip in batch.cells:
             if campaign and domain:
                 self.parents[campaign] = domain
-            for key in scope_keys(domain, campaign, provider, ip):
-                self._add_one(key, minute, slots, count)
+        for (key, minute), row in (rows if rows is not None else by_key(batch)).items():
+            if row[BOUNCED] or row[DEFERRED] or row[DROPPED] or row[COMPLAINED] or row[UNSUB]:
+                self.alarmed.add(key)
+            self._add_row(key, minute, row)
 
     def load(self, rows: Iterable[tuple[int, str, str, str, int]]) -> int:
         """Add stored rollup rows (minute, dimension, key, metric, count); return how many."""
@@ -94,22 +142,51 @@ class SeriesBook:
                 loaded += 1
         return loaded
 
+    def load_hours(self, rows: Iterable[tuple[int, str, str, str, int]]) -> int:
+        """Add stored hourly sums (hour, dimension, key, metric, count) to history only."""
+        loaded = 0
+        for hour, dimension, name, metric, count in rows:
+            slot = SLOT_OF.get(metric)
+            if slot is None:
+                continue
+            series = self.series.get((dimension, name))
+            if series is None:
+                series = self.series[(dimension, name)] = KeySeries()
+            series.hours.setdefault(hour, empty_row())[slot] += count
+            series.total[slot] += count
+            first = hour * 60
+            if series.first_minute is None or first < series.first_minute:
+                series.first_minute = first
+            loaded += 1
+        return loaded
+
     def _add_one(self, key: ScopeKey, minute: int, slots: tuple[int, ...], count: int) -> None:
-        if slots and slots[0] in BAD_SLOTS:
-            self.alarmed.add(key)
+        delta = empty_row()
+        for slot in slots:
+            delta[slot] += count
+        self._add_row(key, minute, delta)
+
+    def _add_row(self, key: ScopeKey, minute: int, delta: Row) -> None:
         series = self.series.get(key)
         if series is None:
             series = self.series[key] = KeySeries()
+        counts = [(slot, count) for slot, count in enumerate(delta) if count]
         row = series.minutes.get(minute)
         if row is None:
-            row = series.minutes[minute] = empty_row()
+            series.minutes[minute] = list(delta)
+        else:
+            for slot, count in counts:
+                row[slot] += count
         hour = minute // 60
         hour_row = series.hours.get(hour)
         if hour_row is None:
-            hour_row = series.hours[hour] = empty_row()
-        for slot in slots:
-            row[slot] += count
-            hour_row[slot] += count
+            series.hours[hour] = list(delta)
+        else:
+            for slot, count in counts:
+                hour_row[slot] += count
+        total = series.total
+        for slot, count in counts:
+            total[slot] += count
         if series.first_minute is None or minute < series.first_minute:
             series.first_minute = minute
         if series.last_minute is None or minute > series.last_minute:
@@ -118,29 +195,19 @@ class SeriesBook:
         self._active.add(key)
         through = self.evaluated_through
         if through is not None and minute <= through:
-            self._add_late(key, series, minute, slots, count, through)
+            self._add_late(key, series, minute, delta, through)
 
     def _add_late(
-        self,
-        key: ScopeKey,
-        series: KeySeries,
-        minute: int,
-        slots: tuple[int, ...],
-        count: int,
-        through: int,
+        self, key: ScopeKey, series: KeySeries, minute: int, delta: Row, through: int
     ) -> None:
         for window, sums in series.sums.items():
             if minute > through - window:
-                for slot in slots:
-                    sums[slot] += count
-        if DELIVERED in slots:
-            self.late_deliveries.append((key, minute, count))
+                sums[:] = map(add, sums, delta)
         hour = minute // 60
         current = through // 60
         if current - DAY_HOURS < hour < current:
-            for slot in slots:
-                series.day[slot] += count
-        if minute <= through - WINDOWS[-2]:
+            series.day[:] = map(add, series.day, delta)
+        if minute <= through - WINDOWS[-1]:
             self.late_hours.add((key, hour))
 
     def advance(self, through: int) -> None:

@@ -183,11 +183,6 @@ def poisson_cdf(k: int, mu: float) -> float:
     return math.exp(log_poisson_cdf(k, mu))
 
 
-def binom_llr(x: int, n: int, p0: float, p1: float) -> float:
-    """Log-likelihood ratio of x successes in n trials under p1 against p0 (0 < p < 1)."""
-    return x * math.log(p1 / p0) + (n - x) * (math.log1p(-p1) - math.log1p(-p0))
-
-
 def neg_log10(log_p: float) -> float:
     """Turn a natural-log probability into -log10 (a 'score'); 0 for p = 1, large for tiny p."""
     if log_p == LOG_ZERO:
@@ -208,7 +203,7 @@ def clopper_pearson(x: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 def _bisect(func: Callable[[float], float]) -> float:
     """Root of an increasing function on [0, 1]."""
     lo, hi = 0.0, 1.0
-    for _ in range(60):
+    for _ in range(40):
         mid = (lo + hi) / 2.0
         if func(mid) < 0.0:
             lo = mid

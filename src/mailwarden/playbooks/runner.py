@@ -83,6 +83,7 @@ class TaskRunner:
         """Catch up: give open incidents without tasks their playbook; refresh changed ones."""
         found = self._incidents.list_incidents(states=OPEN_STATES)
         started = self._repo.with_tasks([i.pk for i in found if i.pk is not None])
+        self._seen = {pk: v for pk, v in self._seen.items() if pk in started}
         for incident in found:
             if incident.pk not in started:
                 self.start(incident.id)

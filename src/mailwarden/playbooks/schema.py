@@ -74,6 +74,9 @@ class ActionSpec(BaseModel):
 
     name: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    # "auto": run without waiting (honoured for low-risk actions only); "commander": wait for
+    # the incident commander's approval; unset: low risk runs, medium/high waits.
+    approval: Literal["auto", "commander"] | None = None
 
     @field_validator("params")
     @classmethod

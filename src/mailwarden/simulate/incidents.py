@@ -144,10 +144,21 @@ class Injector:
         }
 
 
-def day_of(plan: Plan, day: int) -> tuple[int, int]:
-    """The day index clamped into the window, and its first second."""
-    clamped = max(0, min(day, plan.config.days - 1))
-    return clamped, plan.config.start + clamped * DAY
+def midnight(plan: Plan, day: int) -> int:
+    """Midnight (UTC) of the window's calendar day number `day`, clamped into the window."""
+    config = plan.config
+    last = (config.end - 1) // DAY * DAY
+    return min(config.start // DAY * DAY + max(0, day) * DAY, last)
+
+
+def fit(plan: Plan, at: int) -> int:
+    """Move a time by whole days until it falls inside the window (which spans whole days)."""
+    config = plan.config
+    while at >= config.end:
+        at -= DAY
+    while at < config.start:
+        at += DAY
+    return at
 
 
 def anchor_campaign(plan: Plan, day: int, rng: Random, *, largest: bool = False) -> Campaign:
@@ -155,13 +166,14 @@ def anchor_campaign(plan: Plan, day: int, rng: Random, *, largest: bool = False)
 
     If none is left in the window, one is made up for 10:00 that day.
     """
-    day, first = day_of(plan, day)
+    first = midnight(plan, day)
     config = plan.config
+    earliest = max(first, config.start)
     marketing = sorted(
         (
             c
             for c in plan.campaigns
-            if c.kind == "marketing" and not c.injected and first <= c.start < config.end
+            if c.kind == "marketing" and not c.injected and earliest <= c.start < config.end
         ),
         key=lambda campaign: campaign.start,
     )
@@ -176,7 +188,7 @@ def anchor_campaign(plan: Plan, day: int, rng: Random, *, largest: bool = False)
             kind="marketing",
             domain=MARKETING_DOMAIN,
             ips=plan.marketing_ips,
-            start=first + 10 * HOUR,
+            start=fit(plan, first + 10 * HOUR),
             duration=90 * MINUTE,
             size=max(1, round(20_000 * config.scale)),
             rates=marketing_rates(rng),
@@ -212,11 +224,12 @@ class AuthBlock(Injector):
         """Break authentication shortly after a campaign starts, for four to seven hours."""
         super().prepare(plan)
         if self.domain == MARKETING_DOMAIN:
-            self.start = minute(
-                anchor_campaign(plan, self.day, self.rng, largest=True).start + 60 * self.rng.randint(10, 30)
-            )
+            campaign = anchor_campaign(plan, self.day, self.rng, largest=True)
+            self.start = minute(campaign.start + 60 * self.rng.randint(10, 30))
         else:
-            self.start = day_of(plan, self.day)[1] + 9 * HOUR + 60 * self.rng.randint(0, 120)
+            self.start = fit(
+                plan, midnight(plan, self.day) + 9 * HOUR + 60 * self.rng.randint(0, 120)
+            )
         self.end = self.start + 60 * self.rng.randint(4 * 60, 7 * 60)
         self.rate = (
             self.rng.uniform(0.95, 0.99)
@@ -259,9 +272,8 @@ class MicrosoftThrottling(Injector):
     def prepare(self, plan: Plan) -> None:
         """Throttle from shortly after a campaign starts, for three to five hours."""
         super().prepare(plan)
-        self.start = minute(
-            anchor_campaign(plan, self.day, self.rng, largest=True).start + 60 * self.rng.randint(5, 20)
-        )
+        campaign = anchor_campaign(plan, self.day, self.rng, largest=True)
+        self.start = minute(campaign.start + 60 * self.rng.randint(5, 20))
         self.end = self.start + 60 * self.rng.randint(3 * 60, 5 * 60)
         self.first = self.rng.uniform(0.7, 0.85)
         self.attempt_window = (self.start, self.end)
@@ -333,8 +345,8 @@ class EngagementCollapse(Injector):
     def prepare(self, plan: Plan) -> None:
         """Start in the working morning; last `hours`, or to the end of the window."""
         super().prepare(plan)
-        _, first = day_of(plan, self.day)
-        self.start = first + 9 * HOUR + 15 * MINUTE * self.rng.randint(0, 12)
+        later = 9 * HOUR + 15 * MINUTE * self.rng.randint(0, 12)
+        self.start = fit(plan, midnight(plan, self.day) + later)
         last = plan.config.end if self.hours is None else self.start + int(self.hours * HOUR)
         self.end = min(plan.config.end, last)
         self.factor = self.rng.uniform(0.15, 0.25)

@@ -139,12 +139,13 @@ class Fates:
                 emit(send, "delivered", at, at + latency(send), NO_DETAIL)
                 self._engage(send, at)
                 return
+            if number == len(RETRY_AFTER):  # the ESP gives up: the last failure bounces
+                final = attempt.defer_reply.final or EXPIRED
+                emit(send, "bounced", at, at + latency(send), (final, None, None, ()))
+                return
             detail = (attempt.defer_reply, None, None, (("attempt", number + 1),))
             emit(send, "deferred", at, at + latency(send), detail)
-            if number < len(RETRY_AFTER):
-                at += int(RETRY_AFTER[number] * rng.uniform(0.8, 1.2))
-        final = attempt.defer_reply.final or EXPIRED
-        emit(send, "bounced", at, at + latency(send), (final, None, None, ()))
+            at += int(RETRY_AFTER[number] * rng.uniform(0.8, 1.2))
 
     def _first_attempt(self, send: Send) -> Attempt:
         rng = send.rng

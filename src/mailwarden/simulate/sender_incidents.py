@@ -6,7 +6,7 @@ import time
 from random import Random
 from typing import Any, ClassVar, Final
 
-from mailwarden.simulate.incidents import Injector, anchor_campaign, day_of, minute
+from mailwarden.simulate.incidents import Injector, anchor_campaign, fit, midnight, minute
 from mailwarden.simulate.model import (
     DAY,
     HOUR,
@@ -56,8 +56,9 @@ class BadListImport(Injector):
         """Add the re-engagement campaign to the stale list."""
         super().prepare(plan)
         rng = self.rng
-        _, first = day_of(plan, self.day)
-        start = first + rng.choice((10, 11, 13, 14, 15)) * HOUR + rng.choice((0, 30)) * MINUTE
+        later = rng.choice((10, 11, 13, 14, 15)) * HOUR + rng.choice((0, 30)) * MINUTE
+        start = fit(plan, midnight(plan, self.day) + later)
+        first = start // DAY * DAY
         size = max(1, round(rng.uniform(30_000, 80_000) * plan.config.scale))
         self.campaign = campaign = plan.add(
             Campaign(
@@ -150,7 +151,7 @@ class NightSurge(Injector):
         """Add the attacker's campaign."""
         super().prepare(plan)
         rng = self.rng
-        _, first = day_of(plan, self.day)
+        first = midnight(plan, self.day)
         size = max(1, round(rng.uniform(4_000, 12_000) * plan.config.scale))
         rates = Rates(
             hard=rng.uniform(0.04, 0.07),
@@ -169,7 +170,7 @@ class NightSurge(Injector):
                 kind="attack",
                 domain=MARKETING_DOMAIN,
                 ips=plan.marketing_ips,
-                start=first + 3 * HOUR + rng.randint(-10, 20) * MINUTE,
+                start=fit(plan, first + 3 * HOUR + rng.randint(-10, 20) * MINUTE),
                 duration=rng.randint(40, 70) * MINUTE,
                 size=size,
                 rates=rates,
@@ -214,7 +215,8 @@ class WebhookSilence(Injector):
                 anchor_campaign(plan, self.day, rng).start + 60 * rng.randint(15, 40)
             )
         else:
-            self.start = day_of(plan, self.day)[1] + self.hour * HOUR + 60 * rng.randint(0, 30)
+            later = self.hour * HOUR + 60 * rng.randint(0, 30)
+            self.start = fit(plan, midnight(plan, self.day) + later)
         self.end = self.start + 60 * rng.randint(30, 90)
         self.backlog = rng.random() < 0.7
         self.flush = 60 * rng.randint(5, 15)
@@ -259,8 +261,8 @@ class ComplaintCreep(Injector):
     def prepare(self, plan: Plan) -> None:
         """Start the ramp on a working morning."""
         super().prepare(plan)
-        _, first = day_of(plan, self.day)
-        self.begin = first + 6 * HOUR + self.rng.randint(0, 16) * 15 * MINUTE
+        later = 6 * HOUR + self.rng.randint(0, 16) * 15 * MINUTE
+        self.begin = fit(plan, midnight(plan, self.day) + later)
         self.ramp = max(HOUR, min(3 * DAY, plan.config.end - self.begin))
         self.start, self.end = self.begin, plan.config.end
         self.engage_window = (self.begin - 3 * HOUR, plan.config.end)

@@ -187,9 +187,10 @@ def plan_campaigns(config: Config) -> list[Campaign]:
     mix = make_mix(MAIN_DOMAINS)
     pool = pool_size(config)
     campaigns: list[Campaign] = []
-    for day in range(-WARMUP_DAYS, config.days):
-        day_start = config.start + day * DAY
+    day_start = (config.start // DAY - WARMUP_DAYS) * DAY  # calendar days, UTC
+    while day_start < config.end:
         campaigns.extend(_day_campaigns(day_start, rng, config, mix, pool))
+        day_start += DAY
     for serial, campaign in enumerate(campaigns, start=1):
         campaign.serial = serial
     return campaigns

@@ -63,7 +63,8 @@ class ResponseMonitor:
         """Evaluate every open incident at now; return how many timeline entries were written."""
         with self._lock:
             found = self._incidents.list_incidents(states=OPEN_STATES)
-            self._cache = {pk: f for pk, f in self._cache.items() if any(i.pk == pk for i in found)}
+            open_pks = {incident.pk for incident in found}
+            self._cache = {pk: f for pk, f in self._cache.items() if pk in open_pks}
             if not found:
                 return 0
             roster = self._team.roster()

@@ -9,6 +9,7 @@ from datetime import datetime
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import SQLAlchemyError
 
 from mailwarden.events.model import Event
 from mailwarden.store.engine import is_sqlite
@@ -143,6 +144,14 @@ class EventStore:
         with self._engine.connect() as conn:
             for row in conn.execution_options(yield_per=1000).execute(query):
                 yield row_event(row)
+
+    def ping(self) -> bool:
+        """Answer True when the database answers a trivial query."""
+        try:
+            with self._engine.connect() as conn:
+                return bool(conn.execute(select(1)).scalar_one() == 1)
+        except SQLAlchemyError:
+            return False
 
     def count_events(self) -> int:
         """Count stored events."""

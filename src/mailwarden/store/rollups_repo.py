@@ -57,6 +57,26 @@ class RollupStore:
             for row in conn.execution_options(yield_per=5000).execute(query):
                 yield int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4])
 
+    def hours(
+        self, since_minute: int, until_minute: int
+    ) -> Iterator[tuple[int, str, str, str, int]]:
+        """Yield (hour, dimension, key, metric, count) sums of the minutes in the range."""
+        hour = (rollups.c.minute // 60).label("hour")
+        query = (
+            select(
+                hour,
+                rollups.c.dimension,
+                rollups.c.key,
+                rollups.c.metric,
+                func.sum(rollups.c.count),
+            )
+            .where(rollups.c.minute >= since_minute, rollups.c.minute < until_minute)
+            .group_by(hour, rollups.c.dimension, rollups.c.key, rollups.c.metric)
+        )
+        with self._engine.connect() as conn:
+            for row in conn.execution_options(yield_per=5000).execute(query):
+                yield int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4])
+
     def total(self, dimension: str, key: str, metric: str) -> int:
         """The sum of one counter over all minutes."""
         query = select(func.coalesce(func.sum(rollups.c.count), 0)).where(

@@ -21,7 +21,11 @@ def test_without_provider_credentials_only_mailwardens_own_actions_exist(
     services = build(_settings(tmp_path), clock=clock)
     try:
         assert services.actions is not None
-        assert services.actions.registry.names() == ["mailwarden.suppress"]
+        assert services.actions.registry.names() == [
+            "mailwarden.pause_sending",
+            "mailwarden.quarantine_segment",
+            "mailwarden.suppress",
+        ]
     finally:
         services.close()
 
@@ -48,7 +52,7 @@ def test_configured_providers_register_their_actions_and_stay_offline(
             "ses.pause_account_sending",
             "mailwarden.suppress",
         } <= set(names)
-        assert len(names) == 15
+        assert len(names) == 17
         risks = {i.name: i.risk for i in services.actions.registry.describe()}
         assert risks["mailwarden.suppress"] == "low" and risks["sendgrid.delete_api_key"] == "high"
     finally:

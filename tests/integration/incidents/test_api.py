@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from tests.unit.incidents.builders import T0, finding
 
 from mailwarden.app import Services, build
 from mailwarden.clock import FakeClock
 from mailwarden.config import Settings
 from mailwarden.web.api_incidents import incidents_router
 from mailwarden.web.errors import install_error_handlers
-from tests.unit.incidents.builders import T0, finding
 
 AS_KIM = {"x-mailwarden-actor": "kim"}
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import orjson
 import pytest
+from tests.unit.incidents.builders import finding
 from typer.testing import CliRunner
 
 from mailwarden.app import build
 from mailwarden.cli.main import app
 from mailwarden.config import Settings
-from tests.unit.incidents.builders import finding
 
 runner = CliRunner()
 

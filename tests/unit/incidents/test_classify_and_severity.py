@@ -45,7 +45,11 @@ SPAMHAUS = ["554 5.7.1 Service unavailable; Client host blocked using zen.spamha
             "spam_complaints",
         ),
         (finding("policy_threshold", "overall", "*", metric="hard_bounce"), "delivery_failure"),
-        (finding("volume_surge", "campaign", "unknown-0300"), "unauthorized_access"),
+        (
+            finding("volume_surge", "campaign", "acct-1f", possible_compromise=True),
+            "unauthorized_access",
+        ),
+        (finding("volume_surge", "campaign", "black-friday"), "other"),
         (finding("event_silence", "overall", "*"), "pipeline_outage"),
         (finding("volume_drop", "sending_domain", "news.example.org"), "pipeline_outage"),
     ],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from tests.unit.incidents.builders import at, finding, kinds
 
@@ -196,3 +197,126 @@ def test_a_cleared_finding_nobody_opened_an_incident_for_is_ignored(
     closed = finding("hard_bounce_rate", "campaign", "bf", status="closed", closed_minute=5)
     assert service.on_findings([closed]) == ["ignored"]
     assert service.list_incidents() == []
+
+
+def test_while_events_are_missing_drops_are_muted_as_artefacts(service: IncidentService) -> None:
+    service.on_findings([finding("event_silence", "overall", "*", severity="critical")])
+    drop = finding("delivery_drop", "mailbox_provider", "gmail", minute=2)
+    assert service.on_findings([drop]) == ["inhibited"]
+    incident = only(service)
+    assert incident.type == "pipeline_outage"
+    assert "drops in deliveries, opens and volume are artefacts" in (
+        service.timeline(incident.id)[-1].note
+    )
+
+
+def test_a_night_burst_from_an_unknown_campaign_mutes_the_bounces_it_causes(
+    service: IncidentService,
+) -> None:
+    burst = finding(
+        "volume_surge",
+        "overall",
+        "*",
+        severity="critical",
+        possible_compromise=True,
+        new_campaigns={"acct-9f": 5000},
+    )
+    service.on_findings([burst])
+    bounces = finding("hard_bounce_rate", "campaign", "acct-9f", minute=5)
+    assert service.on_findings([bounces]) == ["inhibited"]
+    assert only(service).type == "unauthorized_access"
+
+
+def test_a_daytime_surge_is_not_called_unauthorised_and_mutes_nothing(
+    service: IncidentService,
+) -> None:
+    service.on_findings([finding("volume_surge", "sending_ip", IP, new_campaigns={"bf": 1})])
+    assert service.list_incidents()[0].type == "other"
+    assert service.on_findings([finding("hard_bounce_rate", "campaign", "bf", minute=3)]) == [
+        "opened"
+    ]
+
+
+def test_an_overall_finding_concentrated_on_an_ip_joins_the_ip_incident(
+    service: IncidentService,
+) -> None:
+    service.on_findings([finding("block_rate", "sending_ip", IP, sample_diagnostics=SPAMHAUS)])
+    overall = finding("delivery_drop", "overall", "*", minute=1, dominant_sending_ip=IP)
+    assert service.on_findings([overall]) == ["inhibited"]
+    assert only(service).scope == Scope("sending_ip", IP)
+
+
+def test_an_overall_finding_everywhere_widens_the_group_and_merges_its_parts(
+    service: IncidentService,
+) -> None:
+    service.on_findings([finding("deferral_rate", "mailbox_provider", "yahoo")])
+    service.on_findings([finding("deferral_rate", "mailbox_provider", "apple", minute=1)])
+    assert len(service.list_incidents()) == 2
+    assert service.on_findings([finding("delivery_drop", "overall", "*", minute=2)]) == ["grouped"]
+    live = [i for i in service.list_incidents() if i.state != "merged"]
+    assert [(i.scope, i.finding_kinds()) for i in live] == [
+        (Scope("overall", "*"), ["deferral_rate", "delivery_drop"])
+    ]
+    merged = next(i for i in service.list_incidents() if i.state == "merged")
+    assert "overall" in service.timeline(merged.id)[-1].note
+
+
+def test_an_auth_failure_is_rooted_at_the_sending_domain(service: IncidentService) -> None:
+    auth: dict[str, Any] = {
+        "dominant_signal": "gmail authentication",
+        "dominant_sending_domain": "news.org",
+        "dominant_campaign": "bf",
+    }
+    service.on_findings([finding("block_rate", "campaign", "bf", **auth)])
+    service.on_findings([finding("block_rate", "mailbox_provider", "gmail", minute=1, **auth)])
+    incident = only(service)
+    assert (incident.type, incident.scope) == ("dns_auth", Scope("sending_domain", "news.org"))
+
+
+def test_a_different_finding_after_recovery_opens_a_new_incident(
+    service: IncidentService, clock: FakeClock
+) -> None:
+    service.on_findings([finding("hard_bounce_rate", "campaign", "bf", dominant_sending_ip=IP,
+                                 finding_id=1)])  # fmt: skip
+    service.on_findings([finding("hard_bounce_rate", "campaign", "bf", minute=5, finding_id=1,
+                                 status="closed", closed_minute=10)])  # fmt: skip
+    service.tick(at(30))
+    assert only(service).state == "recovered"
+    clock.set(at(40))
+    again = finding("hard_bounce_rate", "campaign", "cm", minute=40, dominant_sending_ip=IP)
+    assert service.on_findings([again]) == ["opened"]
+    assert [i.state for i in service.list_incidents()] == ["detected", "recovered"]
+
+
+def test_a_batch_that_meets_a_concurrent_change_is_retried_and_loses_nothing(
+    clock: FakeClock,
+) -> None:
+    from tests.unit.incidents.builders import ALEX, make_service
+    from tests.unit.incidents.fakes import MemoryIncidentRepository
+
+    class Racy(MemoryIncidentRepository):
+        raced = True
+
+        def open_incidents(self, recovered_since: datetime) -> list[Incident]:
+            found = super().open_incidents(recovered_since)
+            if found and not self.raced:
+                self.raced = True
+                other.add_note(found[0].id, "someone else was quicker", ALEX)
+            return found
+
+    repo = Racy()
+    service, _ = make_service(clock, repo)
+    other, _ = make_service(clock, repo)
+    service.on_findings([finding("hard_bounce_rate", "campaign", "bf")])
+    repo.raced = False
+    assert service.on_findings([finding("delivery_drop", "campaign", "bf", minute=1)]) == ["dedup"]
+    assert kinds(service.timeline("INC-1")) == ["opened", "note", "dedup"]
+
+
+def test_a_vague_report_by_a_person_does_not_swallow_related_findings(
+    service: IncidentService,
+) -> None:
+    from tests.unit.incidents.builders import ALEX
+
+    service.open_manual(incident_type="other", title="something is odd", actor=ALEX)
+    assert service.on_findings([finding("volume_surge", "sending_ip", IP)]) == ["opened"]

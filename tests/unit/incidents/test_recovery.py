@@ -101,7 +101,18 @@ def test_a_finding_that_fires_after_recovery_reopens_the_incident(
     incident = service.get(ref)
     assert incident.state == "detected" and incident.reopen_count == 1
     assert incident.reopened_at == at(45) and incident.recovered_at == at(30)
-    assert "fired again after recovery" in service.timeline(ref)[-1].note
+    assert "fired again soon after recovery" in service.timeline(ref)[-1].note
+
+
+def test_a_finding_that_fires_long_after_recovery_opens_a_new_incident(
+    service: IncidentService, clock: FakeClock
+) -> None:
+    ref = _opened(service, clock)
+    service.on_findings([_closed(minute_seen=5, minute_closed=10)])
+    service.tick(at(30))
+    clock.set(at(30 + 5 * 60))
+    assert service.on_findings([finding(KIND, DIM, KEY, minute=330, finding_id=2)]) == ["opened"]
+    assert service.get(ref).state == "recovered"
 
 
 def test_incidents_people_opened_do_not_recover_by_themselves(

@@ -10,11 +10,15 @@ from typing import Any
 
 import orjson
 
+from mailwarden.detect.model import DIMENSIONS, FINDING_KINDS
+from mailwarden.events.model import MAILBOX_PROVIDERS, parse_time
 from mailwarden.simulate.engine import Simulation
 from mailwarden.simulate.model import (
     DEFAULT_START,
     MARKETING_DOMAIN,
     MARKETING_IPS,
+    SENDING_IPS,
+    TRANSACTIONAL_DOMAIN,
     Audience,
     Campaign,
     Config,
@@ -24,9 +28,11 @@ from mailwarden.simulate.model import (
     to_seconds,
 )
 from mailwarden.simulate.outcomes import Detail
+from mailwarden.simulate.scenarios import NAMES
 from mailwarden.simulate.traffic import MAIN_DOMAINS, make_mix
 
 Row = dict[str, Any]
+T0 = to_seconds(DEFAULT_START)
 
 
 def rows(data: bytes) -> list[Row]:
@@ -126,9 +132,11 @@ class Run:
         return found
 
 
-def simulate(scenario: str, *, seed: int = 3, days: int = 7, scale: float = 0.02) -> Run:
-    """Run a scenario from the default Monday and keep its lines, rows and truth."""
-    config = Config(seed=seed, start=to_seconds(DEFAULT_START), days=days, scale=scale)
+def simulate(
+    scenario: str, *, seed: int = 3, days: int = 7, scale: float = 0.02, start: int = T0
+) -> Run:
+    """Run a scenario (from the default Monday) and keep its lines, rows and truth."""
+    config = Config(seed=seed, start=start, days=days, scale=scale)
     simulation = Simulation(scenario, config)
     data = b"".join(simulation.lines())
     return Run(data, rows(data), simulation.truth())
@@ -162,9 +170,6 @@ class RecordingSink:
 
     def emit(self, send: Send, kind: str, occurred: int, arrival: int, detail: Detail) -> None:
         self.events.append((send, kind, occurred, arrival))
-
-
-T0 = to_seconds(DEFAULT_START)
 
 
 def one_send(rates: Rates, *, provider: str = "gmail", seed: int = 1, at: int = T0) -> Send:
@@ -203,3 +208,52 @@ def plausibly_above(count: int, total: int, rate: float) -> bool:
 def sent_at(found: Iterable[Row]) -> dict[str, str]:
     """message_id -> when it was queued."""
     return {row["message_id"]: row["occurred_at"] for row in found if row["type"] == "queued"}
+
+
+TRUTH_KEYS = {"scenario", "seed", "start", "end", "events", "incidents"}
+INCIDENT_KEYS = {"name", "kinds", "scopes", "start", "end", "step", "notes"}
+
+
+def check_truth(truth: dict[str, Any], lines: int) -> None:
+    """Assert that a truth document follows the format the detection benchmark reads."""
+    assert set(truth) == TRUTH_KEYS
+    assert truth["scenario"] in NAMES
+    assert isinstance(truth["seed"], int)
+    assert truth["events"] == lines
+    assert parse_time(truth["start"]) < parse_time(truth["end"])
+    assert truth["start"].endswith("Z") and truth["end"].endswith("Z")
+    for incident in truth["incidents"]:
+        extra = {"crosses"} if incident["name"] == "complaint_creep" else set()
+        assert set(incident) == INCIDENT_KEYS | extra
+        assert isinstance(incident["name"], str) and incident["name"]
+        assert incident["kinds"] and set(incident["kinds"]) <= FINDING_KINDS
+        assert isinstance(incident["step"], bool)
+        assert isinstance(incident["notes"], str) and incident["notes"]
+        assert truth["start"] <= incident["start"] <= incident["end"] <= truth["end"]
+        assert incident["scopes"]
+        for scope in incident["scopes"]:
+            assert set(scope) == {"dimension", "key"}
+            check_scope(scope["dimension"], scope["key"])
+        if extra:
+            assert set(incident["crosses"]) == {"0.1%", "0.3%"}
+            for at in incident["crosses"].values():
+                assert at is None or incident["start"] <= at <= truth["end"]
+
+
+def check_scope(dimension: str, key: str) -> None:
+    """Assert that a scope names a dimension and a key that exists in it."""
+    domains = (MARKETING_DOMAIN, TRANSACTIONAL_DOMAIN)
+    assert dimension in DIMENSIONS
+    if dimension == "overall":
+        assert key == "*"
+    elif dimension == "sending_domain":
+        assert key in domains
+    elif dimension == "mailbox_provider":
+        assert key in MAILBOX_PROVIDERS
+    elif dimension == "sending_ip":
+        assert key in SENDING_IPS
+    elif dimension == "sending_domain:mailbox_provider":
+        domain, _, provider = key.rpartition(":")
+        assert domain in domains and provider in MAILBOX_PROVIDERS
+    else:
+        assert key

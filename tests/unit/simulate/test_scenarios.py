@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from tests.unit.simulate.stats import (
+    T0,
     Row,
     Run,
     between,
@@ -21,7 +22,7 @@ from tests.unit.simulate.stats import (
 )
 
 from mailwarden.events.model import parse_time
-from mailwarden.simulate.model import iso
+from mailwarden.simulate.model import DAY, iso
 
 
 def window(run: Run) -> tuple[str, str]:
@@ -67,19 +68,22 @@ def test_bad_list_import_hard_bounces_one_campaign_mostly_at_gmail_and_yahoo() -
 
 
 def test_complaint_spike_makes_one_campaign_draw_complaints_within_hours() -> None:
-    run = simulate("complaint_spike", days=4, scale=0.12)
+    thursday = T0 + 3 * DAY  # the day's biggest campaign is then the weekly flagship
+    run = simulate("complaint_spike", days=1, scale=0.03, start=thursday)
     campaign = scope_key(run, "campaign")
     start, end = window(run)
-    in_campaign = {r["message_id"] for r in run.rows if r["campaign"] == campaign}
-    complaints, delivered = complaint_rate(run.rows, lambda at: True)
-    spiked = [r for r in run.rows if r["type"] == "complained" and r["message_id"] in in_campaign]
-    delivered_there = sum(
-        1 for r in run.rows if r["type"] == "delivered" and r["message_id"] in in_campaign
-    )
-    assert delivered_there > 1_000
-    assert plausibly_above(len(spiked), delivered_there, 0.005)
-    assert plausibly_below(complaints - len(spiked), delivered - delivered_there, 0.0008)
-    assert sum(start <= received(r) < end for r in spiked) > 0.9 * len(spiked)
+    counts: Counter[tuple[bool, str]] = Counter()
+    spiked_arrivals = []
+    for row in run.rows:
+        ours = row["campaign"] == campaign
+        counts[ours, row["type"]] += 1
+        if ours and row["type"] == "complained":
+            spiked_arrivals.append(received(row))
+    assert counts[True, "delivered"] > 1_000
+    assert plausibly_above(counts[True, "complained"], counts[True, "delivered"], 0.005)
+    assert plausibly_below(counts[False, "complained"], counts[False, "delivered"], 0.0008)
+    inside = sum(start <= at < end for at in spiked_arrivals)
+    assert inside > 0.9 * len(spiked_arrivals)
 
 
 def test_gmail_auth_block_refuses_gmail_mail_of_one_domain_inside_the_window_only() -> None:
@@ -237,3 +241,16 @@ def test_complaint_creep_crossings_match_the_complaint_rate_in_the_data() -> Non
     assert plausibly_below(*high, 0.0045)
     assert healthy[0] / healthy[1] < high[0] / high[1]
     assert parse_time(start).hour in range(7, 20)
+
+
+def test_a_start_off_midnight_keeps_campaigns_by_day_and_the_surge_at_night() -> None:
+    run = simulate("night_volume_surge", days=2, scale=0.01, start=T0 + DAY + 7 * 3_600 + 123)
+    start, end = window(run)
+    assert run.truth["start"] <= start < end <= run.truth["end"]
+    assert parse_time(start).hour in (2, 3)
+    hours = {
+        parse_time(row["occurred_at"]).hour
+        for row in run.rows
+        if row["type"] == "queued" and row["campaign"].count("-") == 4
+    }
+    assert hours and hours <= set(range(8, 22))

@@ -121,7 +121,7 @@ def rotas(draw: st.DrawFn) -> Rota:
     )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rotas(), instants)
 def test_exactly_one_person_is_on_call_at_any_instant(rota_: Rota, at: datetime) -> None:
     person = who_is_on_call(rota_, at)

@@ -1,0 +1,1 @@
+"""Containment and recovery glue: actions ↔ incidents, playbooks, metrics and the audit log."""

@@ -1,0 +1,1 @@
+"""Per-minute rollups by dimension, window sums, exposure, cohorts and baselines."""

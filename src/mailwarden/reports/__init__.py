@@ -1,0 +1,1 @@
+"""Read models over what Mailwarden keeps: sending health for the console, and more."""

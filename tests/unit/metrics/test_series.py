@@ -1,0 +1,99 @@
+"""Running window sums stay equal to a brute-force sum, whatever order events come in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.unit.detect.factory import T0, event
+
+from mailwarden.metrics.counters import QUEUED, WIDTH, Row
+from mailwarden.metrics.rollup import aggregate
+from mailwarden.metrics.series import LAZY_WINDOWS, WINDOWS, SeriesBook, Windows
+
+KEY = ("overall", "*")
+BASE = int(T0.timestamp()) // 60
+
+
+def _brute(book: SeriesBook, minutes: int, through: int) -> Row:
+    series = book.get(KEY)
+    assert series is not None
+    total = [0] * WIDTH
+    for minute in range(through - minutes + 1, through + 1):
+        row = series.minutes.get(minute)
+        if row:
+            total = [a + b for a, b in zip(total, row, strict=True)]
+    return total
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 400), st.integers(1, 3)),
+        st.tuples(st.just("advance"), st.integers(1, 300), st.just(0)),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(steps)
+def test_running_windows_equal_the_sum_of_their_minutes(plan: list[tuple[str, int, int]]) -> None:
+    book = SeriesBook()
+    through = BASE
+    book.advance(through)
+    for action, value, count in plan:
+        if action == "add":
+            at = T0 + timedelta(minutes=value - 120)  # before, inside and after the windows
+            book.add(aggregate([event("queued", at) for _ in range(count)]))
+        else:
+            through += value
+            book.advance(through)
+        series = book.get(KEY)
+        if series is None:
+            continue
+        for minutes in WINDOWS:
+            assert series.sums[minutes] == _brute(book, minutes, through)
+
+
+def test_lazy_windows_sum_minutes_or_whole_hours() -> None:
+    book = SeriesBook()
+    book.add(aggregate([event("queued", T0 + timedelta(minutes=m)) for m in range(0, 300, 7)]))
+    through = BASE + 299
+    book.advance(through)
+    series = book.get(KEY)
+    assert series is not None
+    windows = Windows(series, through)
+    assert windows[30][QUEUED] == _brute(book, 30, through)[QUEUED]
+    assert windows[240][QUEUED] == _brute(book, 240, through)[QUEUED]  # hour-aligned here
+    assert windows[1440][QUEUED] == len(range(0, 300, 7))
+    assert set(windows) == {*WINDOWS, *LAZY_WINDOWS}
+
+
+def test_late_events_outside_the_short_windows_mark_their_hour() -> None:
+    book = SeriesBook()
+    book.advance(BASE + 600)
+    book.add(aggregate([event("complained", T0 + timedelta(minutes=30))]))
+    assert (KEY, (BASE + 30) // 60) in book.take_late_hours()
+    assert book.take_late_hours() == set()
+
+
+def test_a_clock_jump_recomputes_instead_of_sliding_day_by_day() -> None:
+    book = SeriesBook()
+    book.add(aggregate([event("queued", T0)]))
+    book.advance(BASE)
+    book.advance(BASE + 3 * 1440)  # three days with no traffic
+    series = book.get(KEY)
+    assert series is not None
+    assert all(sum(row) == 0 for row in series.sums.values())
+    book.advance(BASE + 10)  # backwards: ignored
+    assert book.evaluated_through == BASE + 3 * 1440
+
+
+def test_keys_that_got_bad_events_are_marked_for_rate_checks() -> None:
+    book = SeriesBook()
+    book.add(aggregate([event("delivered", T0), event("complained", T0, provider="yahoo")]))
+    touched, alarmed = book.take_touched()
+    assert ("mailbox_provider", "yahoo") in alarmed
+    assert ("mailbox_provider", "gmail") in touched - alarmed
