@@ -3,7 +3,8 @@ keeps findings deduplicated, stores them and publishes them on the "findings" to
 
 Hot path (`on_events`, a subscriber of the "events" topic): aggregate the batch by cell
 (minute and keys) into the in-memory series, exposure, samples and cohorts, and into the
-rollup counters pending for the store, which each tick writes in one executemany. `tick(now)` evaluates the minutes closed by `now`
+rollup counters pending for the store, which each tick writes in one executemany.
+`tick(now)` evaluates the minutes closed by `now`
 minus a settle delay, plus the past hours late events re-opened. Time is always the
 injected clock's. Findings are saved as they open, change or close (quiet updates of
 last_seen every few minutes) and published on the "findings" topic when they change.

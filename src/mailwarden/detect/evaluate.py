@@ -89,12 +89,19 @@ def view_of(
         scope=_scope(key),
         through=through,
         windows=windows,
-        usual_per_hour=attempts(windows[DAY]) / 24.0 if rates else 0.0,
+        usual_per_hour=_per_hour(series, windows, through) if rates else 0.0,
         baselines=state.rates.all(key, hour) if rates else {},
         volume=volume,
         first_minute=series.first_minute,
         exposure=state.exposure.get(key),
     )
+
+
+def _per_hour(series: KeySeries, windows: Windows, through: int) -> float:
+    """Attempts an hour over the last day (or over the key's life, if younger)."""
+    first = series.first_minute if series.first_minute is not None else through
+    hours = min(24.0, max(1.0, (through - first + 1) / 60.0))
+    return attempts(windows[DAY]) / hours
 
 
 def new_campaigns(state: State, through: int) -> dict[str, int]:
@@ -132,7 +139,7 @@ def evaluate_key(
         if silence is not None:
             yield silence
     if view.volume is not None and key[0] in SURGE_DIMENSIONS:
-        surge = detect_surge(view, now, new_campaigns(state, through), settings.volume)
+        surge = detect_surge(view, now, lambda: new_campaigns(state, through), settings.volume)
         if surge is not None:
             yield surge
 

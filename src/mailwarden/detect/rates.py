@@ -35,8 +35,9 @@ class RateRule:
     spec: ShiftSpec
     complement: bool = False  # test the complement (e.g. undelivered sends) for a rise
     exposure: bool = False  # weigh deliveries by the lag of the event (metrics/exposure.py)
-    # Longer windows are only looked at while the shorter ones hold fewer trials than this:
-    # they are there for low-volume keys, not to keep a finding open hours after a step.
+    # Windows past an hour are only for quiet keys (fewer trials than this an hour, usually
+    # and in the shorter windows): they find slow trickles there, and must not keep a busy
+    # key's finding alive, or revive it, hours after a step ended.
     enough: int | None = None
 
 
@@ -84,6 +85,8 @@ def best_window(rule: RateRule, view: KeyView) -> tuple[int, ShiftResult] | None
     exposure = view.exposure
     best: tuple[int, ShiftResult] | None = None
     for minutes in rule.windows:
+        if rule.enough is not None and minutes > 60 and view.usual_per_hour >= rule.enough:
+            break
         row = view.windows.get(minutes)
         if row is None:
             continue

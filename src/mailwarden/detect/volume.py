@@ -6,13 +6,14 @@ high seen around this hour before, and, in the key's busy hours (when blasts hap
 `peak_margin` x its biggest hours: a marketing blast at ten is business as usual, the same
 blast at three in the morning is not. For a drop: the smaller of a fraction of the median
 and of the robust low, and only on steady keys (that never burst, and whose low is near
-their median), since a day without a campaign is no incident. A burst in quiet hours from a campaign first seen
+their median), since a day without a campaign is no incident. A burst in quiet hours
+from a campaign first seen
 within the hour is named as a possible account compromise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,9 +48,13 @@ def _expected(per_hour: float, minutes: int) -> float:
 
 
 def detect_surge(
-    view: KeyView, now: datetime, new_campaigns: Mapping[str, int], spec: VolumeSpec = VolumeSpec()
+    view: KeyView,
+    now: datetime,
+    new_campaigns: Callable[[], Mapping[str, int]],
+    spec: VolumeSpec = VolumeSpec(),
 ) -> Finding | None:
-    """A finding when sends burst far above anything usual at this hour."""
+    """A finding when sends burst far above anything usual at this hour (`new_campaigns` is
+    asked, only then, which campaigns first seen within the hour are sending)."""
     base = view.volume
     if base is None or base.days < spec.surge_days:
         return None
@@ -74,7 +79,7 @@ def detect_surge(
         return None
     score, minutes, sends, null = best
     usual = _expected(base.median, minutes)
-    evidence = _surge_evidence(view, minutes, sends, usual, null, score, new_campaigns)
+    evidence = _surge_evidence(view, minutes, sends, usual, null, score, new_campaigns())
     ratio = sends / max(usual, 1.0)
     return finding(
         "volume_surge",

@@ -106,7 +106,7 @@ class Triage:
                 continue
             kind = classify.more_specific(incident.type, signal.type)
             fit = grouping.group_fit(incident.scope, incident.lineage, signal.roots, kind)
-            if fit is None:
+            if fit is None or not _agrees(incident, signal, kind, fit):
                 continue
             minutes = int(window.total_seconds() // 60)
             note = f"{signal.describe()} grouped here: {fit.reason} (within {minutes} min)"
@@ -347,3 +347,15 @@ def _reshape_note(data: dict[str, object]) -> str:
 def _vague(incident: Incident) -> bool:
     """A person's report about all mail names no root: findings join it only by dedup."""
     return incident.origin == "manual" and incident.scope == grouping.OVERALL
+
+
+def _agrees(incident: Incident, signal: Signal, kind: str, fit: grouping.GroupFit) -> bool:
+    """A finding that would change the group's type must point at the group's own root.
+
+    Bounces and a blocklisting sharing only a busy sending domain are two incidents; bounces
+    on an IP and that IP's listing are one.
+    """
+    if kind == incident.type:
+        return True
+    wanted = grouping.best_root(signal.roots - {grouping.OVERALL}, kind)
+    return wanted is not None and wanted in incident.lineage | {fit.root, incident.scope}

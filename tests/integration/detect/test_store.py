@@ -88,6 +88,7 @@ def test_a_restarted_engine_warms_up_from_the_store(engine: Engine) -> None:
     ):
         if at.minute == 0:
             first.on_events(minute_of_traffic(at, 10))
+    first.flush()
     clock.set(T0 + timedelta(days=3))
     second = DetectionEngine(clock, rollups=RollupStore(engine), findings=FindingStore(engine))
     second.warm_up()

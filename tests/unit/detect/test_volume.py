@@ -36,7 +36,7 @@ def _baseline(book: SeriesBook, when: object) -> object:
 def test_a_burst_at_night_from_a_new_campaign_is_a_possible_compromise() -> None:
     base = _baseline(_history(3, 20, blast_at=10), NIGHT)
     burst = view({15: row(queued=1200), 60: row(queued=1200)}, volume=base, through=NIGHT)
-    found = detect_surge(burst, NIGHT, {"acct-7f3a": 1200})
+    found = detect_surge(burst, NIGHT, lambda: {"acct-7f3a": 1200})
     assert found is not None and found.kind == "volume_surge"
     assert found.evidence["possible_compromise"] is True
     assert "acct-7f3a" in found.evidence["meaning"]
@@ -45,12 +45,12 @@ def test_a_burst_at_night_from_a_new_campaign_is_a_possible_compromise() -> None
 def test_the_usual_morning_blast_is_not_a_surge() -> None:
     base = _baseline(_history(3, 20, blast_at=10), TEN)
     blast = view({15: row(queued=5000), 60: row(queued=5000)}, volume=base, through=TEN)
-    assert detect_surge(blast, TEN, {"promo-today": 5000}) is None
+    assert detect_surge(blast, TEN, lambda: {"promo-today": 5000}) is None
 
 
 def test_without_two_days_of_history_there_is_no_surge_to_speak_of() -> None:
     base = _baseline(_history(1, 20), T0 + timedelta(days=1, hours=3))
-    assert base is None or detect_surge(view({15: row(queued=900)}, volume=base), T0, {}) is None
+    assert base is None or detect_surge(view({15: row(queued=900)}, volume=base), T0, dict) is None
 
 
 def test_a_steady_stream_that_stops_is_a_drop() -> None:

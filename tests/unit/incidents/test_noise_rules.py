@@ -320,3 +320,15 @@ def test_a_vague_report_by_a_person_does_not_swallow_related_findings(
 
     service.open_manual(incident_type="other", title="something is odd", actor=ALEX)
     assert service.on_findings([finding("volume_surge", "sending_ip", IP)]) == ["opened"]
+
+
+def test_bounces_and_a_blocklisting_sharing_only_a_busy_domain_are_two_incidents(
+    service: IncidentService,
+) -> None:
+    service.on_findings(
+        [finding("hard_bounce_rate", "campaign", "bf", dominant_sending_domain="news.org")]
+    )
+    listed = finding("block_rate", "mailbox_provider", "gmail", minute=2, dominant_sending_ip=IP,
+                     dominant_sending_domain="news.org", sample_diagnostics=SPAMHAUS)  # fmt: skip
+    assert service.on_findings([listed]) == ["opened"]
+    assert sorted(i.type for i in service.list_incidents()) == ["blocklisting", "delivery_failure"]
