@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from mailwarden.app import build
+from mailwarden.app import Services, build
 from mailwarden.cli.users import announce_first_admin
 from mailwarden.config import Settings
-from mailwarden.detect.scheduler import TickScheduler
+from mailwarden.detect.scheduler import Tickable, TickScheduler
+from mailwarden.incidents.ticking import TickTogether
 from mailwarden.web.app import create_app
 
 
@@ -25,9 +26,11 @@ def serve(
     services = build(settings)
     announce_first_admin(services)  # empty users table: create 'admin', print its password once
     scheduler = None
-    if services.detection is not None:
-        services.detection.warm_up()
-        scheduler = TickScheduler(services.detection, settings.detection_tick_seconds)
+    target = _tick_target(services)
+    if target is not None:
+        # One in-process scheduler drives detection, then incident holds, SLA clocks,
+        # escalations and reminders, at the same instant.
+        scheduler = TickScheduler(target, settings.detection_tick_seconds)
         scheduler.start()
     typer.echo(f"Mailwarden is running at {settings.base_url()}/  (database: {_where(settings)})")
     try:
@@ -36,6 +39,15 @@ def serve(
         if scheduler is not None:
             scheduler.stop()
         services.close()
+
+
+def _tick_target(services: Services) -> Tickable | None:
+    if services.detection is not None:
+        services.detection.warm_up()
+        if services.incidents is not None:
+            return TickTogether(services.detection, services.incidents)
+        return services.detection
+    return services.incidents
 
 
 def _where(settings: Settings) -> str:
