@@ -19,9 +19,10 @@ from mailwarden.metrics.baseline import RateBaseline
 
 # A fall below 60 % of the usual share, at p < 10^-5. Engagement is tested on few, slow,
 # matured cohorts (a couple of windows an hour per key), so a laxer p than the minute-by-
-# minute rate tests is safe: on simulated quiet weeks no window scored above 2 here.
+# minute rate tests is safe: on simulated quiet weeks no window scored above 2 here. A
+# thousand deliveries at least: a small night-time cohort is one campaign's mix, not a trend.
 ENGAGEMENT_SPEC = ShiftSpec(
-    0.6, 0.0, 20, critical_factor=0.25, critical_delta=0.0, rise=False, score=5.0
+    0.6, 0.0, 20, critical_factor=0.25, critical_delta=0.0, rise=False, score=5.0, min_trials=1000
 )
 
 

@@ -24,7 +24,7 @@ from mailwarden.clock import Clock
 from mailwarden.detect import evaluate
 from mailwarden.detect.lifecycle import Changes, FindingTracker
 from mailwarden.detect.model import FINDINGS_TOPIC, Finding
-from mailwarden.detect.policy import METRIC_RATES, Policy, default_policy
+from mailwarden.detect.policy import METRIC_RATES, Policy, confidence, default_policy
 from mailwarden.detect.providers import reading
 from mailwarden.detect.samples import KIND_FAMILIES, SampleBook, breakdown, sample_ids
 from mailwarden.events.model import Event
@@ -47,7 +47,7 @@ KIND_RATES = {
     "engagement_drop": "engagement",
 }
 _NO_FLAGS: dict[str, set[int]] = {}
-DETAIL_PREFIXES = ("by_", "dominant_", "sample", "sampled")
+DETAIL_PREFIXES = ("by_", "dominant_", "sample", "sampled", "rate_ci95")
 _PROVIDER_KINDS = frozenset({"block_rate", "deferral_rate", "delivery_drop"})
 FLUSH_ROWS = 20_000  # pending rollup counters that force a write before the next tick
 QUIET_SAVE_MINUTES = 5  # how often an open finding's unpublished updates are saved
@@ -171,10 +171,9 @@ class DetectionEngine:
             state.volumes = {k: v for k, v in state.volumes.items() if k[1] >= through // 60}
         for item in found:
             self._flag(item)
+            self._carry(item)
             if self._needs_detail(item, now):
                 self._detail(item)
-            else:
-                self._carry(item)
         return found
 
     def _needs_detail(self, item: Finding, now: datetime) -> bool:
@@ -185,6 +184,8 @@ class DetectionEngine:
         if item.kind == "policy_threshold":
             rate = METRIC_RATES.get(str(item.evidence.get("metric")), "")
             families = KIND_FAMILIES.get(f"{rate}_rate")
+            if not self.tracker.is_open(item.kind, item.scope):  # once: bisection is dear
+                item.evidence["rate_ci95"] = confidence(item.evidence)
         if not families:
             return
         first = int(item.window_start.timestamp()) // 60

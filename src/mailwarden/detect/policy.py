@@ -135,6 +135,14 @@ def load_policy(team_file: str | Path | None = None) -> Policy:
     return Policy(window_hours=window, rules=list(merged.values()))
 
 
+def confidence(evidence: dict[str, Any]) -> list[float] | None:
+    """The exact 95 % interval of a policy finding's rate (for people reading it)."""
+    x, n = evidence.get("count"), evidence.get("trials")
+    if not isinstance(x, int) or not isinstance(n, int) or n <= 0:
+        return None
+    return [round(bound, 6) for bound in clopper_pearson(x, n)]
+
+
 def applies(rule: Rule, dimension: str, key: str) -> bool:
     """True when the rule watches this scope."""
     if dimension not in rule.dimensions:
@@ -182,7 +190,6 @@ def _evaluate(rule: Rule, view: KeyView, default_hours: int) -> dict[str, Any] |
         "count": x,
         "trials": n,
         "rate": x / n,
-        "rate_ci95": [round(bound, 6) for bound in clopper_pearson(x, n)],
         "level": top.rate,
         "severity": top.severity,
         "source": top.source,

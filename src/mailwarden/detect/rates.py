@@ -2,8 +2,12 @@
 
 Each is the shared exact shift test (detect/shift.py) over a few trailing windows of the
 key's counters against its baseline; the most significant window speaks for the finding.
-Short windows catch steps within minutes; long ones (4 h, 24 h) catch slow creeps and rare
-events such as complaints, whose counts are small in any one minute.
+Short windows (5, 15, 60 min) catch steps within minutes; 4 hours catch trickles on quiet
+keys and, for complaints and unsubscribes (counted against lag-weighted deliveries), slow
+creeps and rare events whose counts are small in any one minute. Thresholds (score = -log10
+p): 7 for rates tested every minute (some 2 million tests a year per key and kind: well
+under one false alarm a year even if the rate sat right at the shifted null, which a healthy
+key does not), 8 for unsubscribes, which alone rarely make an incident.
 """
 
 from __future__ import annotations
