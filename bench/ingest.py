@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,8 +66,30 @@ def measure_service(
     return total / elapsed, rows
 
 
-def measure_floor(bodies: list[bytes], rows: list[list[tuple]], db: Path) -> float:
-    """Events/s of orjson.loads + sqlite3 executemany of the same rows, same schema and pragmas."""
+def measure_concurrent(
+    bodies: list[bytes], signer: Signer, db: Path, senders: int
+) -> tuple[float, float]:
+    """Events/s of the ingest service with several senders at once; also the mean group size."""
+    clock = FakeClock(datetime.fromtimestamp(START + 60, UTC))
+    engine = make_engine(f"sqlite:///{db}")
+    migrate.upgrade(engine)
+    provider = SendGridProvider(signer.public_key_b64(), clock)
+    service = IngestService(EventStore(engine), {"sendgrid": provider}, InProcessBus(), clock)
+    stamp = int(clock.now().timestamp())
+    requests = [WebhookRequest(signer.headers(body, stamp), body, clock.now()) for body in bodies]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        total = sum(
+            o.accepted for o in pool.map(lambda r: service.receive("sendgrid", r), requests)
+        )
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return total / elapsed, service.group_stats.mean_group
+
+
+def measure_floor(bodies: list[bytes], rows: list[list[tuple]], db: Path, group: int = 1) -> float:
+    """Events/s of orjson.loads + sqlite3 executemany of the same rows, same schema and pragmas,
+    `group` payloads per transaction."""
     engine = make_engine(f"sqlite:///{db}")
     migrate.upgrade(engine)
     engine.dispose()
@@ -84,10 +107,13 @@ def measure_floor(bodies: list[bytes], rows: list[list[tuple]], db: Path) -> flo
     )
     total = 0
     started = time.perf_counter()
-    for body, batch_rows in zip(bodies, rows, strict=True):
-        total += len(orjson.loads(body))
+    for first in range(0, len(bodies), group):
         conn.execute("BEGIN")
-        conn.executemany(sql, batch_rows)
+        for body, batch_rows in zip(
+            bodies[first : first + group], rows[first : first + group], strict=True
+        ):
+            total += len(orjson.loads(body))
+            conn.executemany(sql, batch_rows)
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -100,7 +126,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def measure_http(bodies: list[bytes], signer: Signer, db: Path) -> dict[str, float]:
+def measure_http(bodies: list[bytes], signer: Signer, db: Path, clients: int) -> dict[str, float]:
     """Events/s and per-request latency of POST /webhooks/sendgrid against `mailwarden serve`."""
     port = _free_port()
     env = dict(os.environ)
@@ -117,25 +143,33 @@ def measure_http(bodies: list[bytes], signer: Signer, db: Path) -> dict[str, flo
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url)
-        latencies: list[float] = []
-        with httpx.Client(base_url=url, timeout=30) as client:
-            started = time.perf_counter()
-            for body in bodies:
-                headers = signer.headers(body, int(time.time()))
-                sent = time.perf_counter()
-                response = client.post("/webhooks/sendgrid", content=body, headers=headers)
-                latencies.append(time.perf_counter() - sent)
-                response.raise_for_status()
-            elapsed = time.perf_counter() - started
+        shares = [bodies[n::clients] for n in range(clients)]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            timings = list(pool.map(lambda share: _post_all(url, share, signer), shares))
+        elapsed = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=10)
-    latencies.sort()
+    latencies = sorted(t for share in timings for t in share)
     return {
         "events_per_s": round(len(bodies) * BATCH / elapsed),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
     }
+
+
+def _post_all(url: str, bodies: list[bytes], signer: Signer) -> list[float]:
+    """POST each body in turn on one connection; return each request's latency."""
+    latencies: list[float] = []
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for body in bodies:
+            headers = signer.headers(body, int(time.time()))
+            sent = time.perf_counter()
+            response = client.post("/webhooks/sendgrid", content=body, headers=headers)
+            latencies.append(time.perf_counter() - sent)
+            response.raise_for_status()
+    return latencies
 
 
 def _wait_until_up(url: str) -> None:
@@ -154,28 +188,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--http-events", type=int, default=100_000)
+    parser.add_argument("--senders", type=int, default=8, help="concurrent senders")
     args = parser.parse_args()
     signer = Signer.new()
     bodies = list(batches(args.events // BATCH, BATCH))
     with tempfile.TemporaryDirectory() as tmp:
         ours, rows = measure_service(bodies, signer, Path(tmp) / "service.db")
         floor = measure_floor(bodies, rows, Path(tmp) / "floor.db")
+        together, group = measure_concurrent(bodies, signer, Path(tmp) / "c.db", args.senders)
+        grouped_floor = measure_floor(bodies, rows, Path(tmp) / "gf.db", max(round(group), 1))
         http = (
-            measure_http(bodies[: args.http_events // BATCH], signer, Path(tmp) / "http.db")
+            measure_http(
+                bodies[: args.http_events // BATCH], signer, Path(tmp) / "http.db", args.senders
+            )
             if args.http_events
             else None
         )
+    _report(args, ours, floor, together, group, grouped_floor, http)
+
+
+def _report(
+    args: argparse.Namespace,
+    ours: float,
+    floor: float,
+    together: float,
+    group: float,
+    grouped_floor: float,
+    http: dict[str, float] | None,
+) -> None:
     ratio = ours / floor
+    grouped_ratio = together / grouped_floor
     print(
-        f"ingest: {args.events:,} SendGrid events in batches of {BATCH}: "
+        f"ingest: {args.events:,} SendGrid events in batches of {BATCH}, one sender: "
         f"{ours:,.0f} events/s through verify+parse+dedupe+store on SQLite; "
-        f"floor (orjson.loads + sqlite3 executemany, same rows) {floor:,.0f} events/s; "
-        f"ratio {ratio:.2f}"
+        f"floor (orjson.loads + sqlite3 executemany, same rows, a transaction per batch) "
+        f"{floor:,.0f} events/s; ratio {ratio:.2f}"
+    )
+    print(
+        f"ingest, {args.senders} senders at once: {together:,.0f} events/s, group commit "
+        f"{group:.1f} payloads per transaction; floor with the same grouping "
+        f"{grouped_floor:,.0f} events/s; ratio {grouped_ratio:.2f}"
     )
     if http is not None:
         print(
-            f"ingest over HTTP: {args.http_events:,} events, POST of {BATCH} per request: "
-            f"{http['events_per_s']:,} events/s, p50 {http['p50_ms']} ms, p99 {http['p99_ms']} ms"
+            f"ingest over HTTP: {args.http_events:,} events, POST of {BATCH} per request, "
+            f"{args.senders} clients: {http['events_per_s']:,} events/s, "
+            f"p50 {http['p50_ms']} ms, p99 {http['p99_ms']} ms"
         )
     _emit(
         {
@@ -185,8 +243,18 @@ def main() -> None:
             "ratio": round(ratio, 3),
         }
     )
+    _emit(
+        {
+            "bench": "ingest_concurrent",
+            "senders": args.senders,
+            "events_per_s": round(together),
+            "payloads_per_transaction": round(group, 2),
+            "floor_events_per_s": round(grouped_floor),
+            "ratio": round(grouped_ratio, 3),
+        }
+    )
     if http is not None:
-        _emit({"bench": "ingest_http", **http})
+        _emit({"bench": "ingest_http", "clients": args.senders, **http})
 
 
 if __name__ == "__main__":

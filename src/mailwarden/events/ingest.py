@@ -12,6 +12,7 @@ from mailwarden.events.errors import PayloadError
 from mailwarden.events.model import Event
 from mailwarden.events.providers.base import HttpFetcher, ParseResult, Provider, WebhookRequest
 from mailwarden.store.events_repo import EventStore, RawPayload
+from mailwarden.store.group_commit import GroupCommitter, GroupStats
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,17 @@ class IngestService:
         fetcher: HttpFetcher | None = None,
     ) -> None:
         self._store = store
+        # Concurrent requests share a transaction; a lone one commits at once.
+        self._writer = GroupCommitter(store)
         self._providers = dict(providers)
         self._bus = bus
         self._clock = clock
         self._fetcher = fetcher
+
+    @property
+    def group_stats(self) -> GroupStats:
+        """Transactions written so far and the payloads they carried."""
+        return self._writer.stats
 
     @property
     def provider_names(self) -> list[str]:
@@ -102,7 +110,7 @@ class IngestService:
             verified=verify,
         )
         parsed = self._parse_or_reject(provider, raw)
-        stored = self._store.record(raw, parsed.events, "accepted")
+        stored = self._writer.record(raw, parsed.events, "accepted")
         if parsed.confirm_url:
             self._confirm(parsed.confirm_url, stored.raw_id)
         self._bus.publish(EVENTS_TOPIC, stored.new_events)
@@ -141,7 +149,7 @@ class IngestService:
             if not isinstance(exc, PayloadError):
                 log.exception("%s parser failed on a payload from %s", raw.provider, raw.source)
             reason = _reason(exc)
-            stored = self._store.record(raw, [], "deadletter", reason)
+            stored = self._writer.record(raw, [], "deadletter", reason)
             raise PayloadRejectedError(reason, stored.raw_id) from None
 
     def _confirm(self, url: str, raw_id: int) -> None:

@@ -53,6 +53,16 @@ class StoredPayload:
 
 
 @dataclass(frozen=True, slots=True)
+class Recording:
+    """One payload to keep, with the events parsed from it and its status."""
+
+    raw: RawPayload
+    events: Sequence[Event]
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoreResult:
     """What one write did: the raw payload's id and the events that were new."""
 
@@ -72,11 +82,19 @@ class EventStore:
         self, raw: RawPayload, parsed: Sequence[Event], status: str, reason: str | None = None
     ) -> StoreResult:
         """Keep the raw payload with its status and store its new events, in one transaction."""
-        now_ms = to_ms(raw.received_at)
+        return self.record_many([Recording(raw, parsed, status, reason)])[0]
+
+    def record_many(self, recordings: Sequence[Recording]) -> list[StoreResult]:
+        """Keep several payloads and their new events in one transaction (group commit)."""
+        results: list[StoreResult] = []
         with self._engine.begin() as conn:
-            raw_id = self._insert_raw(conn, raw, status, reason, now_ms, len(parsed))
-            new = self._insert_events(conn, parsed, raw_id, fresh_raw=True)
-        return StoreResult(raw_id, new, len(parsed) - len(new))
+            for item in recordings:
+                now_ms = to_ms(item.raw.received_at)
+                count = len(item.events)
+                raw_id = self._insert_raw(conn, item.raw, item.status, item.reason, now_ms, count)
+                new = self._insert_events(conn, item.events, raw_id, fresh_raw=True)
+                results.append(StoreResult(raw_id, new, count - len(new)))
+        return results
 
     def resolve(
         self, raw_id: int, parsed: Sequence[Event], status: str, at: datetime

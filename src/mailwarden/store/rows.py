@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import orjson
 
-from mailwarden.events.model import Bounce, Complaint, Event
+from mailwarden.events.model import SECURITY_PREFIX, Bounce, Complaint, Event
 
 # Columns are what queries filter and group on; everything else rides in one JSON
 # "detail" document, which keeps the row narrow and the insert fast.
@@ -43,46 +43,44 @@ def from_ms(ms: int) -> datetime:
 def event_row(event: Event, raw_id: int | None) -> tuple[Any, ...]:
     """Return the event as a tuple in EVENT_COLUMNS order."""
     bounce = event.bounce
-    return (
-        event.id,
-        event.type,
-        int(event.occurred_at.timestamp() * 1000),
-        event.provider,
-        event.recipient,
-        event.mailbox_provider,
-        event.sending_domain,
-        event.sending_ip,
-        event.campaign,
-        bounce.bounce_class if bounce else None,
-        bounce.reason if bounce else None,
-        raw_id if raw_id is not None else event.raw_ref,
-        orjson.dumps(_detail(event)).decode(),
-    )
-
-
-def _detail(event: Event) -> dict[str, Any]:
+    bounce_class: str | None = None
+    bounce_reason: str | None = None
     detail: dict[str, Any] = {}
     if event.message_id is not None:
         detail["message_id"] = event.message_id
     if event.tags:
         detail["tags"] = event.tags
-    bounce = event.bounce
     if bounce is not None:
         detail["smtp_code"] = bounce.smtp_code
         detail["status"] = bounce.status
         detail["diagnostic"] = bounce.diagnostic
+        bounce_class, bounce_reason = bounce.bounce_class, bounce.reason
     if event.complaint is not None:
         detail["feedback_type"] = event.complaint.feedback_type
     if event.url is not None:
         detail["url"] = event.url
     if event.user_agent is not None:
         detail["user_agent"] = event.user_agent
-    if event.is_security:
+    if event.type.startswith(SECURITY_PREFIX):
         for name in _SECURITY:
             detail[name] = getattr(event, name)
     if event.extra:
         detail["extra"] = event.extra
-    return detail
+    return (
+        event.id,
+        event.type,
+        to_ms(event.occurred_at),
+        event.provider,
+        event.recipient,
+        event.mailbox_provider,
+        event.sending_domain,
+        event.sending_ip,
+        event.campaign,
+        bounce_class,
+        bounce_reason,
+        raw_id if raw_id is not None else event.raw_ref,
+        orjson.dumps(detail).decode(),
+    )
 
 
 def row_event(row: Sequence[Any]) -> Event:

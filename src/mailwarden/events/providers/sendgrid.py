@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -134,10 +134,10 @@ class SendGridProvider:
             )
         result = ParseResult()
         append = result.events.append
-        providers: dict[str, str] = {}
+        seen = _BatchMemo({}, {})
         for index, raw in enumerate(data):
             try:
-                event = _event(raw, result.notes, index, providers)
+                event = _event(raw, result.notes, index, seen)
             except PayloadError as exc:
                 raise PayloadError(f"SendGrid event[{index}]: {exc}") from None
             if event is not None:
@@ -161,34 +161,44 @@ def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def _event(raw: Any, notes: list[str], index: int, providers: dict[str, str]) -> Event | None:
+class _BatchMemo(NamedTuple):
+    """What one batch has already worked out: provider per domain, datetime per second."""
+
+    providers: dict[str, str]
+    times: dict[int, datetime]
+
+
+def _event(raw: Any, notes: list[str], index: int, seen: _BatchMemo) -> Event | None:
     """Map one SendGrid event object, or return None (with a note) for skipped types.
 
     Mapped fields are popped from the decoded object, which then becomes extra as it is:
-    one dict per event, no copy (this runs on the ingest hot path). ``providers`` caches
-    the mailbox provider by the address's domain part for the batch.
+    one dict per event, no copy. This runs once per event on the ingest hot path, so the
+    well-formed shape takes the short branches and anything odd falls back to the careful
+    helpers, which also name what was wrong.
     """
     if type(raw) is not dict:
         raise PayloadError(f"must be a JSON object, got {type_name(raw)}")
-    kind = require_str(raw, "event")
+    pop = raw.pop
+    kind = pop("event", None)
+    if type(kind) is not str or not kind:
+        kind = require_str({"event": kind}, "event")
     etype = _TYPES.get(kind)
     if etype is None:
+        raw["event"] = kind  # the raw payload keeps it; this object is discarded anyway
         notes.append(f"event[{index}]: skipped SendGrid event type {kind[:40]!r}")
         return None
-    pop = raw.pop
-    email = require_str(raw, "email")
-    event_id = "sg:" + require_str(raw, "sg_event_id")
-    stamp = pop("timestamp", None)
-    # Whole seconds in range are the norm; anything else goes through the careful path.
-    if type(stamp) is int and 0 <= stamp < 10**11:
-        occurred_at = datetime.fromtimestamp(stamp, UTC)
-    else:
-        occurred_at = epoch_time(stamp, "timestamp")
-    del raw["event"], raw["email"], raw["sg_event_id"]
+    email = pop("email", None)
+    if type(email) is not str or not email:
+        email = require_str({"email": email}, "email")
+    sg_event_id = pop("sg_event_id", None)
+    if type(sg_event_id) is not str or not sg_event_id:
+        sg_event_id = require_str({"sg_event_id": sg_event_id}, "sg_event_id")
+    occurred_at = _occurred_at(pop("timestamp", None), seen.times)
     message_id = pop("sg_message_id", None)
     if type(message_id) is not str:
         message_id = opt_str(message_id)
-    tags = str_list(pop("category", None))
+    category = pop("category", None)
+    tags = category if type(category) is list and _all_text(category) else str_list(category)
     campaign = pop("campaign", None)
     if type(campaign) is not str or not campaign:
         campaign = opt_str(campaign) or _marketing_campaign(raw)
@@ -203,23 +213,41 @@ def _event(raw: Any, notes: list[str], index: int, providers: dict[str, str]) ->
         url = opt_str(pop("url", None))
         user_agent = opt_str(pop("useragent", None))
     return Event(
-        id=event_id,
-        type=etype,
-        occurred_at=occurred_at,
-        provider="sendgrid",
-        message_id=message_id,
-        recipient=email,
-        mailbox_provider=_mailbox_provider(email, providers),
-        sending_domain=sending_domain,
-        sending_ip=sending_ip,
-        campaign=campaign,
-        tags=tags,
-        bounce=bounce,
-        complaint=Complaint("abuse") if etype == "complained" else None,
-        url=url,
-        user_agent=user_agent,
-        extra=raw,
+        "sg:" + sg_event_id,
+        etype,
+        occurred_at,
+        "sendgrid",
+        message_id,
+        email,
+        _mailbox_provider(email, seen.providers),
+        sending_domain,
+        sending_ip,
+        campaign,
+        tags,
+        bounce,
+        Complaint("abuse") if etype == "complained" else None,
+        url,
+        user_agent,
+        raw,
     )
+
+
+def _occurred_at(stamp: Any, times: dict[int, datetime]) -> datetime:
+    """The event's time; whole seconds in range (the norm) are remembered per batch."""
+    if type(stamp) is int and 0 <= stamp < 10**11:
+        found = times.get(stamp)
+        if found is None:
+            found = times[stamp] = datetime.fromtimestamp(stamp, UTC)
+        return found
+    return epoch_time(stamp, "timestamp")
+
+
+def _all_text(items: list[Any]) -> bool:
+    """True when every item is a non-empty string (the usual category list)."""
+    for item in items:  # noqa: SIM110 - a plain loop: all() over a generator costs twice this
+        if type(item) is not str or not item:
+            return False
+    return True
 
 
 def _mailbox_provider(email: str, cache: dict[str, str]) -> str:
