@@ -184,13 +184,17 @@ def test_signed_but_malformed_body_gets_400_naming_the_problem_and_is_dead_lette
     assert kept is not None and kept.status == "deadletter" and kept.body == body
 
 
-def test_mailgun_signed_event_is_accepted_and_a_replayed_token_refused(
+def test_mailgun_retry_is_stored_once_and_a_token_on_another_body_refused(
     client: TestClient, clock: FakeClock
 ) -> None:
     body = _mailgun_body(clock)
-    assert _post(client, "mailgun", body, {})["status"] == 200
-    replayed = _post(client, "mailgun", body, {})
-    assert replayed["status"] == 401
+    first = _post(client, "mailgun", body, {})
+    assert first["status"] == 200 and first["accepted"] == 1
+    retried = _post(client, "mailgun", body, {})
+    assert retried["status"] == 200 and retried["accepted"] == 0 and retried["duplicates"] == 1
+    forged = body.replace(b'"failed"', b'"delivered"')
+    assert forged != body
+    assert _post(client, "mailgun", forged, {})["status"] == 401
 
 
 def test_postmark_needs_its_basic_auth_pair(client: TestClient, services: Services) -> None:

@@ -65,6 +65,8 @@ webhook_tokens = Table(
     Column("provider", Text, nullable=False),
     Column("token", Text, nullable=False),
     Column("seen_ms", BigInteger, nullable=False),
+    # sha256 of the body the token first signed; a retry must carry the very same body.
+    Column("fingerprint", Text),
     PrimaryKeyConstraint("provider", "token"),
 )
 Index("ix_webhook_tokens_seen", webhook_tokens.c.seen_ms)

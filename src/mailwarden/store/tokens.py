@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from mailwarden.store.rows import to_ms
@@ -18,18 +18,22 @@ class DatabaseReplayGuard:
         self._engine = engine
         self._retention = retention
 
-    def first_use(self, provider: str, token: str, seen_at: datetime) -> bool:
-        """Record the token; return False if it was already used."""
+    def first_use(self, provider: str, token: str, seen_at: datetime, fingerprint: str) -> bool:
+        """Record the token; False if it was already used with a different body."""
+        row = {"provider": provider, "token": token, "seen_ms": to_ms(seen_at)}
         try:
             with self._engine.begin() as conn:
-                conn.execute(
-                    insert(webhook_tokens).values(
-                        provider=provider, token=token, seen_ms=to_ms(seen_at)
-                    )
-                )
+                conn.execute(insert(webhook_tokens).values(**row, fingerprint=fingerprint))
         except IntegrityError:
-            return False
+            return self._fingerprint(provider, token) == fingerprint
         return True
+
+    def _fingerprint(self, provider: str, token: str) -> str | None:
+        query = select(webhook_tokens.c.fingerprint).where(
+            webhook_tokens.c.provider == provider, webhook_tokens.c.token == token
+        )
+        with self._engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
 
     def prune(self, now: datetime) -> int:
         """Forget tokens older than the retention; return how many."""

@@ -296,15 +296,15 @@ def test_timestamp_far_in_the_future_is_rejected(provider: MailgunProvider) -> N
         provider.verify(request(body("delivered", when=NOW + timedelta(minutes=6))))
 
 
-def test_replayed_token_is_rejected(provider: MailgunProvider) -> None:
+def test_a_retry_of_the_very_same_request_is_not_a_replay(provider: MailgunProvider) -> None:
+    # Mailgun retries a POST that got no 2xx with the same body; its event id dedupes.
     provider.verify(request(body("delivered")))
-    with pytest.raises(SignatureError, match="already used"):
-        provider.verify(request(body("delivered")))
+    provider.verify(request(body("delivered")))
 
 
 def test_captured_token_cannot_carry_a_modified_body(provider: MailgunProvider) -> None:
     provider.verify(request(body("delivered")))
-    with pytest.raises(SignatureError, match="already used"):
+    with pytest.raises(SignatureError, match="already used with another body"):
         provider.verify(request(body("failed_permanent")))
 
 

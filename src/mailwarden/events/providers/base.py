@@ -48,10 +48,14 @@ class Provider(Protocol):
 
 
 class ReplayGuard(Protocol):
-    """Remembers one-time tokens (e.g. Mailgun's) so a captured request cannot be replayed."""
+    """Remembers one-time tokens (e.g. Mailgun's) so a captured token cannot sign another body.
 
-    def first_use(self, provider: str, token: str, seen_at: datetime) -> bool:
-        """Record the token; return False if it was already used."""
+    A token is bound to the fingerprint of the body it first came with: the same body again
+    is the provider retrying (its events dedupe in the store), any other body is a forgery.
+    """
+
+    def first_use(self, provider: str, token: str, seen_at: datetime, fingerprint: str) -> bool:
+        """Record the token; False if it was already used with a different body."""
         ...
 
 
@@ -67,12 +71,8 @@ class MemoryReplayGuard:
     """A ReplayGuard held in memory; the store offers a durable one."""
 
     def __init__(self) -> None:
-        self._seen: set[tuple[str, str]] = set()
+        self._seen: dict[tuple[str, str], str] = {}
 
-    def first_use(self, provider: str, token: str, seen_at: datetime) -> bool:
-        """Record the token; return False if it was already used."""
-        key = (provider, token)
-        if key in self._seen:
-            return False
-        self._seen.add(key)
-        return True
+    def first_use(self, provider: str, token: str, seen_at: datetime, fingerprint: str) -> bool:
+        """Record the token; False if it was already used with a different body."""
+        return self._seen.setdefault((provider, token), fingerprint) == fingerprint

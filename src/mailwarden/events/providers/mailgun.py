@@ -104,8 +104,10 @@ class MailgunProvider:
             raise SignatureError("Mailgun signature does not match (check the signing key)")
         now = self._clock.now()
         check_window(signed_at, now, self._max_age, self._max_skew, "Mailgun")
-        if not self._guard.first_use(self.name, token, now):
-            raise SignatureError("Mailgun token was already used (replayed request)")
+        # The signature covers timestamp + token, not the body: bind the token to this body.
+        fingerprint = hashlib.sha256(request.body).hexdigest()
+        if not self._guard.first_use(self.name, token, now, fingerprint):
+            raise SignatureError("Mailgun token was already used with another body (forgery)")
 
     def parse(self, body: bytes) -> ParseResult:
         """Turn one Mailgun webhook body into (at most) one canonical event."""
