@@ -26,7 +26,7 @@ from mailwarden.clock import FakeClock
 from mailwarden.events import bounces
 from mailwarden.events.errors import NotConfiguredError, PayloadError, SignatureError
 from mailwarden.events.model import Event
-from mailwarden.events.providers import ses as ses_module
+from mailwarden.events.providers import ses_failures
 from mailwarden.events.providers.base import ParseResult
 from mailwarden.events.providers.ses import SesProvider
 
@@ -345,7 +345,7 @@ def classifier_says_block(monkeypatch: pytest.MonkeyPatch) -> None:
             return bounces.Verdict("block", "blocked")
         return bounces.Verdict("undetermined", "undefined")
 
-    monkeypatch.setattr(ses_module, "classify", fake)
+    monkeypatch.setattr(ses_failures, "classify", fake)
 
 
 @pytest.mark.usefixtures("classifier_says_block")

@@ -23,7 +23,6 @@ The SNS side (signature, topic allowlist, staleness) is documented in ``sns.py``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,11 +32,27 @@ from typing import Any, Final
 import orjson
 
 from mailwarden.clock import Clock
-from mailwarden.events.bounces import Verdict, classify
 from mailwarden.events.errors import PayloadError
 from mailwarden.events.mailboxes import mailbox_provider, recipient_domain
 from mailwarden.events.model import Bounce, Complaint, Event, parse_time
 from mailwarden.events.providers.base import HttpFetcher, ParseResult, WebhookRequest
+from mailwarden.events.providers.ses_failures import (
+    BOUNCE_HINTS,
+    BOUNCE_TYPE_CLASS,
+    DELAY_HINTS,
+    failure,
+)
+from mailwarden.events.providers.ses_fields import (
+    Json,
+    first,
+    obj,
+    objs,
+    opt,
+    pick,
+    required,
+    tag_map,
+    texts,
+)
 from mailwarden.events.providers.sns import (
     SUBSCRIPTION_CONFIRMATION,
     UNSUBSCRIBE_CONFIRMATION,
@@ -50,37 +65,6 @@ TOPICS_SETTING: Final = "MAILWARDEN_SES_TOPIC_ARNS"
 _VALIDATION_TEXT: Final = "Successfully validated SNS topic for Amazon SES event publishing."
 _CAMPAIGN_TAGS: Final = frozenset({"campaign", "campaign_id", "campaign-id", "campaignid"})
 _SUPPRESSED: Final = frozenset({"Suppressed", "OnAccountSuppressionList"})
-_Hint = tuple[str, str | None]  # (class, fixed reason or None: take the classifier's)
-_BOUNCE_HINTS: Final[dict[tuple[str, str], _Hint]] = {
-    ("Permanent", "General"): ("hard", None),
-    ("Permanent", "NoEmail"): ("hard", "userunknown"),
-    ("Permanent", "Suppressed"): ("hard", "suppressed"),
-    ("Permanent", "OnAccountSuppressionList"): ("hard", "suppressed"),
-    ("Transient", "General"): ("soft", None),
-    ("Transient", "MailboxFull"): ("soft", "mailboxfull"),
-    ("Transient", "MessageTooLarge"): ("soft", "mesgtoobig"),
-    ("Transient", "ContentRejected"): ("block", "contenterror"),
-    ("Transient", "AttachmentRejected"): ("block", "contenterror"),
-    ("Undetermined", "Undetermined"): ("undetermined", None),
-}
-_BOUNCE_TYPE_CLASS: Final = {"Permanent": "hard", "Transient": "soft"}
-_DELAY_HINTS: Final[dict[str, _Hint]] = {
-    "MailboxFull": ("soft", "mailboxfull"),
-    "SpamDetected": ("block", "spamdetected"),
-    "IPFailure": ("block", "blocked"),
-    "InternalFailure": ("soft", "systemerror"),
-    "RecipientServerError": ("soft", "systemerror"),
-    "BYOIPHostNameLookupUnavailable": ("soft", "systemerror"),
-    "TransientCommunicationFailure": ("soft", "networkerror"),
-    "SendingDeferral": ("soft", "onhold"),
-    "General": ("soft", None),
-    "Undetermined": ("undetermined", None),
-}
-_SMTP_CODE: Final = re.compile(r"(?<![\d.])([245]\d\d)(?![\d.])")
-_STATUS: Final = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
-_DIAG_TYPE: Final = re.compile(r"^\s*smtp\s*;\s*", re.IGNORECASE)
-
-_Json = dict[str, Any]
 
 
 class SesProvider:
@@ -144,7 +128,7 @@ def parse_ses_message(text: str, topic_arn: str | None = None) -> ParseResult:
     handler = _HANDLERS.get(kind)
     if handler is None:
         raise PayloadError(f"unknown SES event type {kind!r}")
-    return handler(data, _mail(_obj(data, "mail"), topic_arn))
+    return handler(data, _mail(obj(data, "mail"), topic_arn))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +169,9 @@ class _Mail:
             **more,
         )
 
-    def when(self, section: _Json, where: str) -> tuple[str, datetime]:
+    def when(self, section: Json, where: str) -> tuple[str, datetime]:
         """The section's timestamp (else the mail's), raw and parsed."""
-        raw = _opt(section, "timestamp") or self.timestamp
+        raw = opt(section, "timestamp") or self.timestamp
         if raw is None:
             raise PayloadError(f"SES {where}.timestamp and mail.timestamp are missing")
         try:
@@ -196,78 +180,78 @@ class _Mail:
             raise PayloadError(f"SES {where}.timestamp {raw!r} is not ISO 8601") from None
 
 
-def _mail(obj: _Json, topic_arn: str | None) -> _Mail:
-    tags = _tag_map(obj.get("tags"))
+def _mail(obj: Json, topic_arn: str | None) -> _Mail:
+    tags = tag_map(obj.get("tags"))
     headers = obj.get("commonHeaders")
-    extra = _pick(obj, sending_account_id="sendingAccountId", source_arn="sourceArn")
+    extra = pick(obj, sending_account_id="sendingAccountId", source_arn="sourceArn")
     extra.update(
         topic_arn=topic_arn,
-        submitting_ip=_opt(obj, "sourceIp") or _first(tags, "ses:source-ip"),
-        caller_identity=_opt(obj, "callerIdentity") or _first(tags, "ses:caller-identity"),
-        configuration_set=_first(tags, "ses:configuration-set"),
-        from_domain=_first(tags, "ses:from-domain"),
-        subject=_opt(headers, "subject") if isinstance(headers, dict) else None,
+        submitting_ip=opt(obj, "sourceIp") or first(tags, "ses:source-ip"),
+        caller_identity=opt(obj, "callerIdentity") or first(tags, "ses:caller-identity"),
+        configuration_set=first(tags, "ses:configuration-set"),
+        from_domain=first(tags, "ses:from-domain"),
+        subject=opt(headers, "subject") if isinstance(headers, dict) else None,
         ses_tags=tags or None,
     )
     custom = {k: v for k, v in tags.items() if not k.startswith("ses:")}
     campaign_keys = [k for k in custom if k.lower() in _CAMPAIGN_TAGS]
-    source = _opt(obj, "source")
+    source = opt(obj, "source")
     return _Mail(
-        message_id=_required(obj, "messageId", "mail"),
-        timestamp=_opt(obj, "timestamp"),
-        destination=_texts(obj, "destination", "mail", required=False),
+        message_id=required(obj, "messageId", "mail"),
+        timestamp=opt(obj, "timestamp"),
+        destination=texts(obj, "destination", "mail", required=False),
         sending_domain=recipient_domain(parseaddr(source or "")[1]) or extra["from_domain"],
-        sending_ip=_first(tags, "ses:outgoing-ip"),
-        campaign=_first(custom, campaign_keys[0]) if campaign_keys else None,
+        sending_ip=first(tags, "ses:outgoing-ip"),
+        campaign=first(custom, campaign_keys[0]) if campaign_keys else None,
         tags=sorted(f"{k}={v}" for k, vs in custom.items() if k not in campaign_keys for v in vs),
         extra={k: v for k, v in extra.items() if v is not None},
     )
 
 
-def _bounce(data: _Json, mail: _Mail) -> ParseResult:
-    section = _obj(data, "bounce")
-    feedback = _required(section, "feedbackId", "bounce")
+def _bounce(data: Json, mail: _Mail) -> ParseResult:
+    section = obj(data, "bounce")
+    feedback = required(section, "feedbackId", "bounce")
     _, when = mail.when(section, "bounce")
-    kind = _opt(section, "bounceType") or "Undetermined"
-    sub = _opt(section, "bounceSubType") or "Undetermined"
-    hint = _BOUNCE_HINTS.get((kind, sub)) or (_BOUNCE_TYPE_CLASS.get(kind, "undetermined"), None)
-    common = _pick(section, reporting_mta="reportingMTA", remote_mta_ip="remoteMtaIp")
+    kind = opt(section, "bounceType") or "Undetermined"
+    sub = opt(section, "bounceSubType") or "Undetermined"
+    hint = BOUNCE_HINTS.get((kind, sub)) or (BOUNCE_TYPE_CLASS.get(kind, "undetermined"), None)
+    common = pick(section, reporting_mta="reportingMTA", remote_mta_ip="remoteMtaIp")
     common.update(feedback_id=feedback, bounce_type=kind, bounce_sub_type=sub)
     events = []
-    for i, item in enumerate(_objs(section, "bouncedRecipients", "bounce")):
-        address = _required(item, "emailAddress", f"bounce.bouncedRecipients[{i}]")
-        failure = _failure(item, hint, authoritative=sub in _SUPPRESSED)
-        extra = {**common, "action": _opt(item, "action")}
+    for i, item in enumerate(objs(section, "bouncedRecipients", "bounce")):
+        address = required(item, "emailAddress", f"bounce.bouncedRecipients[{i}]")
+        verdict = failure(item, hint, authoritative=sub in _SUPPRESSED)
+        extra = {**common, "action": opt(item, "action")}
         key = f"ses:{feedback}:{address}"
-        events.append(mail.event(key, "bounced", when, address, bounce=failure, extra=extra))
+        events.append(mail.event(key, "bounced", when, address, bounce=verdict, extra=extra))
     return ParseResult(events)
 
 
-def _complaint(data: _Json, mail: _Mail) -> ParseResult:
-    section = _obj(data, "complaint")
-    feedback = _required(section, "feedbackId", "complaint")
+def _complaint(data: Json, mail: _Mail) -> ParseResult:
+    section = obj(data, "complaint")
+    feedback = required(section, "feedbackId", "complaint")
     _, when = mail.when(section, "complaint")
-    sub = _opt(section, "complaintSubType")
-    feedback_type = (_opt(section, "complaintFeedbackType") or "abuse").lower()
-    extra = _pick(section, complaint_user_agent="userAgent", arrival_date="arrivalDate")
+    sub = opt(section, "complaintSubType")
+    feedback_type = (opt(section, "complaintFeedbackType") or "abuse").lower()
+    extra = pick(section, complaint_user_agent="userAgent", arrival_date="arrivalDate")
     extra.update(feedback_id=feedback, complaint_sub_type=sub)
     events = []
-    for i, item in enumerate(_objs(section, "complainedRecipients", "complaint")):
-        address = _required(item, "emailAddress", f"complaint.complainedRecipients[{i}]")
+    for i, item in enumerate(objs(section, "complainedRecipients", "complaint")):
+        address = required(item, "emailAddress", f"complaint.complainedRecipients[{i}]")
         key = f"ses:{feedback}:{address}"
         if sub in _SUPPRESSED:  # SES refused to send to a past complainer: not a new complaint
-            failure = Bounce("hard", "suppressed")
-            events.append(mail.event(key, "dropped", when, address, bounce=failure, extra=extra))
+            verdict = Bounce("hard", "suppressed")
+            events.append(mail.event(key, "dropped", when, address, bounce=verdict, extra=extra))
         else:
             said = Complaint(feedback_type)
             events.append(mail.event(key, "complained", when, address, complaint=said, extra=extra))
     return ParseResult(events)
 
 
-def _delivery(data: _Json, mail: _Mail) -> ParseResult:
-    section = _obj(data, "delivery")
+def _delivery(data: Json, mail: _Mail) -> ParseResult:
+    section = obj(data, "delivery")
     _, when = mail.when(section, "delivery")
-    extra = _pick(
+    extra = pick(
         section,
         smtp_response="smtpResponse",
         reporting_mta="reportingMTA",
@@ -276,35 +260,35 @@ def _delivery(data: _Json, mail: _Mail) -> ParseResult:
     millis = section.get("processingTimeMillis")
     extra["processing_time_ms"] = millis if isinstance(millis, int | float) else None
     events = []
-    for rcpt in _texts(section, "recipients", "delivery", required=True):
+    for rcpt in texts(section, "recipients", "delivery", required=True):
         key = f"ses:{mail.message_id}:delivered:{rcpt}"
         events.append(mail.event(key, "delivered", when, rcpt, extra=extra))
     return ParseResult(events)
 
 
-def _delay(data: _Json, mail: _Mail) -> ParseResult:
-    section = _obj(data, "deliveryDelay")
+def _delay(data: Json, mail: _Mail) -> ParseResult:
+    section = obj(data, "deliveryDelay")
     raw, when = mail.when(section, "deliveryDelay")
-    delay_type = _opt(section, "delayType") or "Undetermined"
-    hint = _DELAY_HINTS.get(delay_type, ("soft", None))
-    extra = _pick(section, expiration_time="expirationTime", reporting_mta="reportingMTA")
-    extra.update(delay_type=delay_type, remote_mta_ip=_opt(section, "remoteMtaIp"))
+    delay_type = opt(section, "delayType") or "Undetermined"
+    hint = DELAY_HINTS.get(delay_type, ("soft", None))
+    extra = pick(section, expiration_time="expirationTime", reporting_mta="reportingMTA")
+    extra.update(delay_type=delay_type, remote_mta_ip=opt(section, "remoteMtaIp"))
     events = []
-    for i, item in enumerate(_objs(section, "delayedRecipients", "deliveryDelay")):
-        address = _required(item, "emailAddress", f"deliveryDelay.delayedRecipients[{i}]")
+    for i, item in enumerate(objs(section, "delayedRecipients", "deliveryDelay")):
+        address = required(item, "emailAddress", f"deliveryDelay.delayedRecipients[{i}]")
         key = f"ses:{mail.message_id}:deferred:{address}:{raw}"
-        failure = _failure(item, hint)
-        events.append(mail.event(key, "deferred", when, address, bounce=failure, extra=extra))
+        verdict = failure(item, hint)
+        events.append(mail.event(key, "deferred", when, address, bounce=verdict, extra=extra))
     return ParseResult(events)
 
 
 def _per_destination(kind: str, section_name: str | None) -> _Handler:
     """Send, Reject and Rendering Failure: one event for each address in mail.destination."""
 
-    def handle(data: _Json, mail: _Mail) -> ParseResult:
-        section = _obj(data, section_name) if section_name else {}
+    def handle(data: Json, mail: _Mail) -> ParseResult:
+        section = obj(data, section_name) if section_name else {}
         _, when = mail.when(section, section_name or "mail")
-        extra = _pick(
+        extra = pick(
             section,
             reject_reason="reason",
             error_message="errorMessage",
@@ -314,9 +298,9 @@ def _per_destination(kind: str, section_name: str | None) -> _Handler:
         events = []
         for rcpt in mail.destination:
             # SES rejects a message only when it finds a virus in it.
-            failure = Bounce("block", "virusdetected", diagnostic=reason) if reason else None
+            verdict = Bounce("block", "virusdetected", diagnostic=reason) if reason else None
             key = f"ses:{mail.message_id}:{kind}:{rcpt}"
-            events.append(mail.event(key, kind, when, rcpt, bounce=failure, extra=extra))
+            events.append(mail.event(key, kind, when, rcpt, bounce=verdict, extra=extra))
         return ParseResult(events)
 
     return handle
@@ -325,14 +309,14 @@ def _per_destination(kind: str, section_name: str | None) -> _Handler:
 def _engagement(name: str, kind: str) -> _Handler:
     """Open and Click: one event, keyed by its timestamp because a recipient can repeat it."""
 
-    def handle(data: _Json, mail: _Mail) -> ParseResult:
-        section = _obj(data, name)
+    def handle(data: Json, mail: _Mail) -> ParseResult:
+        section = obj(data, name)
         raw, when = mail.when(section, name)
         rcpt = mail.sole_recipient()
-        extra: _Json = {"client_ip": _opt(section, "ipAddress")}
-        extra["link_tags"] = _tag_map(section.get("linkTags")) or None
+        extra: Json = {"client_ip": opt(section, "ipAddress")}
+        extra["link_tags"] = tag_map(section.get("linkTags")) or None
         key = f"ses:{mail.message_id}:{kind}:{rcpt or ''}:{raw}"
-        url, agent = _opt(section, "link"), _opt(section, "userAgent")
+        url, agent = opt(section, "link"), opt(section, "userAgent")
         return ParseResult(
             [mail.event(key, kind, when, rcpt, url=url, user_agent=agent, extra=extra)]
         )
@@ -340,8 +324,8 @@ def _engagement(name: str, kind: str) -> _Handler:
     return handle
 
 
-def _subscription(data: _Json, mail: _Mail) -> ParseResult:
-    section = _obj(data, "subscription")
+def _subscription(data: Json, mail: _Mail) -> ParseResult:
+    section = obj(data, "subscription")
     _, when = mail.when(section, "subscription")
     new, old = _prefs(section, "newTopicPreferences"), _prefs(section, "oldTopicPreferences")
     everything = new.get("unsubscribeAll") is True
@@ -352,110 +336,28 @@ def _subscription(data: _Json, mail: _Mail) -> ParseResult:
     if not (everything or opted_out):
         return ParseResult(notes=[f"SES subscription change on {mail.message_id}: no unsubscribe"])
     rcpt = mail.sole_recipient()
-    extra = _pick(section, contact_list="contactList", subscription_source="source")
+    extra = pick(section, contact_list="contactList", subscription_source="source")
     extra.update(unsubscribe_all=everything, topics_opted_out=opted_out)
     key = f"ses:{mail.message_id}:unsubscribed:{rcpt or ''}"
     return ParseResult([mail.event(key, "unsubscribed", when, rcpt, extra=extra)])
 
 
-def _prefs(section: _Json, key: str) -> _Json:
+def _prefs(section: Json, key: str) -> Json:
     value = section.get(key)
     return value if isinstance(value, dict) else {}
 
 
-def _topic_status(prefs: _Json) -> dict[str, str]:
+def _topic_status(prefs: Json) -> dict[str, str]:
     items = prefs.get("topicSubscriptionStatus")
     pairs = [
-        (_opt(item, "topicName"), _opt(item, "subscriptionStatus"))
+        (opt(item, "topicName"), opt(item, "subscriptionStatus"))
         for item in (items if isinstance(items, list) else [])
         if isinstance(item, dict)
     ]
     return {topic: status for topic, status in pairs if topic and status}
 
 
-def _failure(item: _Json, hint: _Hint, *, authoritative: bool = False) -> Bounce:
-    """Bounce details of one recipient: classify the SMTP text, then apply SES's hint."""
-    diagnostic = _opt(item, "diagnosticCode")
-    text = _DIAG_TYPE.sub("", diagnostic) if diagnostic else None
-    found = _SMTP_CODE.search(text) if text else None
-    code = int(found.group(1)) if found else None
-    status = _opt(item, "status")
-    if status is None and text:
-        match = _STATUS.search(text)
-        status = match.group(1) if match else None
-    bounce_class, reason = _combine(hint, classify(code, status, text), authoritative)
-    return Bounce(bounce_class, reason, code, status, text)
-
-
-def _combine(hint: _Hint, verdict: Verdict, authoritative: bool) -> tuple[str, str]:
-    """SES's hint fixes the class, but a sender-level block seen in the SMTP text wins."""
-    hint_class, hint_reason = hint
-    if authoritative and hint_reason:
-        return hint_class, hint_reason
-    if verdict.bounce_class == "block" or hint_class == "undetermined":
-        return verdict.bounce_class, verdict.reason
-    if hint_reason:
-        return hint_class, hint_reason
-    return hint_class, verdict.reason if verdict.bounce_class == hint_class else "undefined"
-
-
-def _tag_map(value: object) -> dict[str, list[str]]:
-    """SES tags / link tags (name -> [values]); malformed entries are skipped, not fatal."""
-    out: dict[str, list[str]] = {}
-    for key, values in value.items() if isinstance(value, dict) else ():
-        items = [values] if isinstance(values, str) else values
-        if isinstance(key, str) and isinstance(items, list):
-            out[key] = [v for v in items if isinstance(v, str)]
-    return out
-
-
-def _first(tags: dict[str, list[str]], key: str) -> str | None:
-    values = tags.get(key)
-    return values[0] if values else None
-
-
-def _pick(data: _Json, **names: str) -> _Json:
-    """Optional string fields, renamed: _pick(d, our_name="theirName")."""
-    return {ours: _opt(data, theirs) for ours, theirs in names.items()}
-
-
-def _opt(data: _Json, key: str) -> str | None:
-    """An optional string field; a value of another type is ignored, not fatal."""
-    value = data.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _required(data: _Json, key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise PayloadError(f"SES {where}.{key} is missing or not a string")
-    return value.strip()
-
-
-def _obj(data: _Json, key: str) -> _Json:
-    value = data.get(key)
-    if not isinstance(value, dict):
-        raise PayloadError(f"SES message field {key} is missing or not an object")
-    return value
-
-
-def _objs(data: _Json, key: str, where: str) -> list[_Json]:
-    value = data.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise PayloadError(f"SES {where}.{key} is missing or not a list of objects")
-    return value
-
-
-def _texts(data: _Json, key: str, where: str, *, required: bool) -> list[str]:
-    value = data.get(key)
-    if value is None and not required:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise PayloadError(f"SES {where}.{key} is missing or not a list of addresses")
-    return [v.strip() for v in value]
-
-
-_Handler = Callable[[_Json, _Mail], ParseResult]
+_Handler = Callable[[Json, _Mail], ParseResult]
 _HANDLERS: Final[dict[str, _Handler]] = {
     "Bounce": _bounce,
     "Complaint": _complaint,
