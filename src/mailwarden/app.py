@@ -24,11 +24,13 @@ from mailwarden.auth.service import Auth, AuthPolicy, build_auth
 from mailwarden.auth.sessions import SessionPolicy
 from mailwarden.bus.memory import InProcessBus
 from mailwarden.bus.port import Bus
+from mailwarden.bus.redis_streams import RedisStreamsBus, StreamOptions
 from mailwarden.clock import Clock, SystemClock
 from mailwarden.config import Settings
 from mailwarden.containment import wiring as containment_wiring
 from mailwarden.containment.timeline import ActionTimeline
 from mailwarden.detect.engine import DetectionEngine
+from mailwarden.detect.model import FINDINGS_TOPIC, Finding
 from mailwarden.detect.policy import load_policy
 from mailwarden.events.ingest import IngestService
 from mailwarden.events.providers.base import HttpFetcher, Provider, ReplayGuard
@@ -82,6 +84,8 @@ class Services:
     def close(self) -> None:
         """Release connections."""
         self.engine.dispose()
+        if isinstance(self.bus, RedisStreamsBus):
+            self.bus.close()
 
 
 def build(
@@ -99,7 +103,7 @@ def build(
     if upgrade_schema:
         migrate.upgrade(engine)
     store = EventStore(engine)
-    bus = InProcessBus()
+    bus = build_bus(settings)
     providers = build_providers(settings, clock, fetcher, DatabaseReplayGuard(engine))
     ingest = IngestService(store, providers, bus, clock, fetcher)
     auth = build_auth(engine, clock, auth_policy(settings))
@@ -140,6 +144,28 @@ def build(
         tasks=tasks,
         monitor=monitor,
         containment=containment,
+    )
+
+
+def build_bus(settings: Settings) -> Bus:
+    """The in-process bus, or Redis Streams when MAILWARDEN_BUS_URL names a Redis server."""
+    url = settings.bus_url.strip()
+    if url in ("", "memory://"):
+        return InProcessBus()
+    scheme = url.split("://", 1)[0] if "://" in url else url[:20]
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(
+            f"MAILWARDEN_BUS_URL: expected redis://, rediss:// or unix://, got {scheme!r}"
+        )
+    options = StreamOptions(
+        prefix=settings.bus_prefix,
+        partitions=settings.bus_partitions,
+        maxlen=settings.bus_maxlen,
+        claim_idle_ms=settings.bus_claim_idle_ms,
+        max_deliveries=settings.bus_max_deliveries,
+    )
+    return RedisStreamsBus.from_url(
+        url, options=options, decoders={FINDINGS_TOPIC: Finding.from_dict}
     )
 
 

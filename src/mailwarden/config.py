@@ -17,7 +17,23 @@ class Settings(BaseSettings):
         default="sqlite:///var/mailwarden.db",
         description="SQLAlchemy URL; sqlite:///path (embedded default) or postgresql+psycopg://...",
     )
-    bus_url: str = Field(default="memory://", description="memory:// or redis://host:port/db")
+    bus_url: str = Field(
+        default="",
+        description="Empty (or memory://): in-process bus; redis://host:port/db: Redis Streams",
+    )
+    bus_prefix: str = Field(default="mailwarden", description="Prefix of the bus's Redis keys")
+    bus_partitions: int = Field(
+        default=1, ge=1, description="Event streams, by sending domain; drain before changing"
+    )
+    bus_maxlen: int = Field(
+        default=100_000, ge=1, description="Entries (batches) kept per stream, approximately"
+    )
+    bus_claim_idle_ms: int = Field(
+        default=60_000, ge=0, description="Idle time after which a pending entry is reclaimed"
+    )
+    bus_max_deliveries: int = Field(
+        default=5, ge=1, description="Deliveries before an entry goes to the dead-letter stream"
+    )
     sqlite_synchronous: str = Field(
         default="FULL", description="SQLite synchronous pragma; FULL keeps acknowledged data safe"
     )

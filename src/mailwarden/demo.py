@@ -75,7 +75,9 @@ def load_demo(
     lines = simulate_week(end, days=days, scale=scale, scenario=scenario)
     clock = FakeClock(first_time(lines) or end - timedelta(days=days))
     # Services of its own on simulated time: what detection and incidents stamp is event time.
-    services = build(settings.model_copy(update={"detection_enabled": True}), clock=clock)
+    # Simulated time is ticked here, in this process: the in-process bus, whatever is configured.
+    local = settings.model_copy(update={"detection_enabled": True, "bus_url": ""})
+    services = build(local, clock=clock)
     try:
         if not is_empty(services):
             raise NotEmptyError("the demo loads only into an empty install; this one has data")

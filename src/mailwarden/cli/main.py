@@ -21,6 +21,7 @@ from mailwarden.cli import (
     serve,
     silences,
     simulate,
+    worker,
 )
 from mailwarden.cli import recovery as recovery_cli
 from mailwarden.cli import users as users_cli
@@ -35,6 +36,7 @@ app.command("ingest")(ingest.ingest)
 app.command("events")(events.events)
 app.command("bounce")(bounce.bounce)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("replay")(replay.replay)
 app.command("findings")(findings.findings)
 app.command("simulate")(simulate.simulate)

@@ -36,7 +36,8 @@ def replay(
         raise typer.BadParameter(f"{file}: no line with an occurred_at", param_hint="FILE")
     clock = FakeClock(start)
     settings = Settings() if db is None else Settings(database_url=db)
-    services = build(settings, clock=clock)
+    # A replay ticks its own simulated clock: always the in-process bus.
+    services = build(settings.model_copy(update={"bus_url": ""}), clock=clock)
     engine = services.detection
     if engine is not None and services.incidents is not None:  # incidents tick every minute too
         engine = cast(DetectionEngine, TickTogether(engine, services.incidents))

@@ -6,6 +6,7 @@ import typer
 import uvicorn
 
 from mailwarden.app import Services, build
+from mailwarden.bus.memory import InProcessBus
 from mailwarden.cli.users import announce_first_admin
 from mailwarden.config import Settings
 from mailwarden.detect.scheduler import Tickable, TickScheduler
@@ -26,13 +27,16 @@ def serve(
     services = build(settings)
     announce_first_admin(services)  # empty users table: create 'admin', print its password once
     scheduler = None
-    target = _tick_target(services)
+    # With the Redis Streams bus this is a web node: `mailwarden worker` consumes and ticks.
+    target = _tick_target(services) if isinstance(services.bus, InProcessBus) else None
     if target is not None:
         # One in-process scheduler drives detection, then incident holds, SLA clocks,
         # escalations and reminders, at the same instant.
         scheduler = TickScheduler(target, settings.detection_tick_seconds)
         scheduler.start()
     typer.echo(f"Mailwarden is running at {settings.base_url()}/  (database: {_where(settings)})")
+    if target is None and not isinstance(services.bus, InProcessBus):
+        typer.echo("Events go to the Redis Streams bus: run `mailwarden worker` to handle them.")
     try:
         uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
     finally:

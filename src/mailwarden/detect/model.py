@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from mailwarden.events.model import format_time
+from mailwarden.events.model import format_time, parse_time
 
 FINDING_KINDS: Final = frozenset(
     {
@@ -88,3 +88,24 @@ class Finding:
             "status": self.status,
             "closed_at": format_time(self.closed_at) if self.closed_at else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Build a Finding from the object to_dict returns (how the bus carries findings)."""
+        closed, scope = data.get("closed_at"), data["scope"]
+        return cls(
+            kind=data["kind"],
+            scope=Scope(scope["dimension"], scope["key"]),
+            severity=data["severity"],
+            observed=float(data["observed"]),
+            expected=float(data["expected"]),
+            evidence=dict(data["evidence"]),
+            window_start=parse_time(data["window_start"]),
+            window_end=parse_time(data["window_end"]),
+            first_seen=parse_time(data["first_seen"]),
+            sample_event_ids=list(data.get("sample_event_ids") or ()),
+            last_seen=parse_time(data["last_seen"]) if data.get("last_seen") else None,
+            id=data.get("id"),
+            status=data.get("status", "open"),
+            closed_at=parse_time(closed) if closed else None,
+        )
