@@ -63,3 +63,17 @@ class RecordingBus:
 
     def ids(self) -> list[str]:
         return [event.id for _, batch in self.published for event in batch]
+
+
+@dataclass
+class FlakyBus(RecordingBus):
+    """A recording bus that refuses to publish while it is down (a Redis outage)."""
+
+    down: bool = False
+    refused: int = 0
+
+    def publish(self, topic: str, events: Sequence[Event]) -> None:
+        if self.down:
+            self.refused += 1
+            raise ConnectionError("bus is down")
+        super().publish(topic, events)

@@ -10,13 +10,13 @@ from mailwarden.bus.port import Bus
 from mailwarden.clock import Clock
 from mailwarden.events.errors import PayloadError
 from mailwarden.events.model import Event
+from mailwarden.events.outbox import PublishOutbox
 from mailwarden.events.providers.base import HttpFetcher, ParseResult, Provider, WebhookRequest
 from mailwarden.store.events_repo import EventStore, RawPayload
 from mailwarden.store.group_commit import GroupCommitter, GroupStats
 
 log = logging.getLogger(__name__)
 
-EVENTS_TOPIC = "events"
 # Headers that carry credentials are never written to the raw payload table.
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 
@@ -70,6 +70,7 @@ class IngestService:
         self._bus = bus
         self._clock = clock
         self._fetcher = fetcher
+        self._outbox = PublishOutbox(store, bus, clock, self._reparse)
 
     @property
     def group_stats(self) -> GroupStats:
@@ -113,14 +114,16 @@ class IngestService:
         stored = self._writer.record(raw, parsed.events, "accepted")
         if parsed.confirm_url:
             self._confirm(parsed.confirm_url, stored.raw_id)
-        self._bus.publish(EVENTS_TOPIC, stored.new_events)
+        notes = parsed.notes
+        if not self._outbox.publish(stored.raw_id, stored.new_events):
+            notes = [*notes, "stored; its events will be published when the bus is back"]
         return IngestOutcome(
-            stored.raw_id,
-            len(stored.new_events),
-            stored.duplicates,
-            stored.new_events,
-            parsed.notes,
+            stored.raw_id, len(stored.new_events), stored.duplicates, stored.new_events, notes
         )
+
+    def publish_waiting(self) -> bool:
+        """Publish payloads a bus outage held back, if a retry is due; True when none wait."""
+        return self._outbox.flush()
 
     def replay(self, raw_id: int) -> IngestOutcome:
         """Parse a kept payload again (after a fix) and store what it holds; repeats count once."""
@@ -137,10 +140,15 @@ class IngestService:
         if parsed.confirm_url:
             self._confirm(parsed.confirm_url, raw_id)
         stored = self._store.resolve(raw_id, parsed.events, "replayed", self._clock.now())
-        self._bus.publish(EVENTS_TOPIC, stored.new_events)
+        notes = parsed.notes
+        if not self._outbox.publish(raw_id, stored.new_events):
+            notes = [*notes, "stored; its events will be published when the bus is back"]
         return IngestOutcome(
-            raw_id, len(stored.new_events), stored.duplicates, stored.new_events, parsed.notes
+            raw_id, len(stored.new_events), stored.duplicates, stored.new_events, notes
         )
+
+    def _reparse(self, provider_name: str, body: bytes) -> list[Event]:
+        return self.provider(provider_name).parse(body).events
 
     def _parse_or_reject(self, provider: Provider, raw: RawPayload) -> ParseResult:
         try:

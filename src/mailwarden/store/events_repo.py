@@ -119,6 +119,16 @@ class EventStore:
                 .values(status=status, reason=reason, updated_ms=to_ms(at))
             )
 
+    def claim(self, raw_id: int, expected: str, status: str, at: datetime) -> bool:
+        """Move a payload from one status to another; False if another process got there first."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(raw_payloads)
+                .where(raw_payloads.c.id == raw_id, raw_payloads.c.status == expected)
+                .values(status=status, updated_ms=to_ms(at))
+            )
+        return bool(result.rowcount == 1)
+
     def payload(self, raw_id: int) -> StoredPayload | None:
         """Return one raw payload by id."""
         with self._engine.connect() as conn:
@@ -162,6 +172,23 @@ class EventStore:
         with self._engine.connect() as conn:
             for row in conn.execution_options(yield_per=1000).execute(query):
                 yield row_event(row)
+
+    def oldest_payload_ids(self, status: str, limit: int = 100) -> list[int]:
+        """Ids of raw payloads with one status, oldest first."""
+        query = (
+            select(raw_payloads.c.id)
+            .where(raw_payloads.c.status == status)
+            .order_by(raw_payloads.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [int(raw_id) for raw_id in conn.execute(query).scalars()]
+
+    def stored_by(self, raw_id: int, candidates: Sequence[Event]) -> list[Event]:
+        """Those of the candidates (a payload parsed again) that this payload first stored."""
+        with self._engine.connect() as conn:
+            mine = _existing_keys(conn, list(candidates), events.c.raw_id == raw_id)
+        return [e for e in candidates if (to_ms(e.occurred_at), e.id) in mine]
 
     def ping(self) -> bool:
         """Answer True when the database answers a trivial query."""

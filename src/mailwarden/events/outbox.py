@@ -1,0 +1,105 @@
+"""Publishing stored events even when the bus is down for a while.
+
+A payload is committed before its events are published. If the bus then fails (a Redis
+outage at scale), answering 5xx would make the provider retry, the retry would dedupe in
+the store, and detection would never see those events. Instead the payload is marked
+``unpublished`` and the request is answered: the data is safe. Payloads so marked are
+parsed again from their kept body and published, oldest first, once the bus answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from mailwarden.bus.port import Bus
+from mailwarden.clock import Clock
+from mailwarden.events.model import Event
+from mailwarden.store.events_repo import EventStore
+
+log = logging.getLogger(__name__)
+
+EVENTS_TOPIC = "events"
+UNPUBLISHED = "unpublished"
+PUBLISHING = "publishing"
+Reparse = Callable[[str, bytes], Sequence[Event]]
+"""Parse a kept body again with the named provider's adapter."""
+
+
+class PublishOutbox:
+    """Publishes each payload's new events; keeps what the bus refused and retries it."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        bus: Bus,
+        clock: Clock,
+        reparse: Reparse,
+        retry_every: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self._reparse = reparse
+        self._retry_every = retry_every
+        self._backlog = True  # unknown at start: look once
+        self._next_try: datetime | None = None
+        self._flushing = threading.Lock()  # one republisher at a time: nothing published twice
+
+    def publish(self, raw_id: int, events: Sequence[Event]) -> bool:
+        """Publish after older refused payloads; on failure keep it for later and say False."""
+        if not events:
+            return True
+        if self._backlog and not self.flush():
+            self._keep(raw_id, "bus unavailable; an older payload is waiting to be published")
+            return False
+        try:
+            self._bus.publish(EVENTS_TOPIC, events)
+        except Exception as exc:  # any bus adapter's failure; the data is already safe
+            self._keep(raw_id, f"bus unavailable: {type(exc).__name__}: {exc}")
+            return False
+        return True
+
+    def flush(self, limit: int = 100) -> bool:
+        """Publish waiting payloads, oldest first, if a retry is due; True when none is left."""
+        now = self._clock.now()
+        if self._next_try is not None and now < self._next_try:
+            return False
+        with self._flushing:
+            for raw_id in self._store.oldest_payload_ids(UNPUBLISHED, limit):
+                if not self._republish(raw_id, now):
+                    self._next_try = now + self._retry_every
+                    return False
+            self._backlog = bool(self._store.oldest_payload_ids(UNPUBLISHED, 1))
+        return not self._backlog
+
+    def _republish(self, raw_id: int, now: datetime) -> bool:
+        # The claim makes one process, of however many web nodes, publish each payload.
+        if not self._store.claim(raw_id, UNPUBLISHED, PUBLISHING, now):
+            return True
+        payload = self._store.payload(raw_id)
+        if payload is None:
+            return True
+        try:
+            parsed = self._reparse(payload.provider, payload.body)
+        except Exception as exc:  # it parsed when it came; keep it where people look
+            self._store.mark(raw_id, "deadletter", f"could not parse again: {exc}", now)
+            return True
+        try:
+            self._bus.publish(EVENTS_TOPIC, self._store.stored_by(raw_id, parsed))
+        except Exception:
+            log.warning("bus still unavailable; payload %d waits to be published", raw_id)
+            self._store.mark(raw_id, UNPUBLISHED, payload.reason, now)
+            return False
+        self._store.mark(raw_id, "accepted", None, now)
+        log.info("published the events of payload %d after a bus outage", raw_id)
+        return True
+
+    def _keep(self, raw_id: int, reason: str) -> None:
+        log.warning("payload %d stored but not published: %s", raw_id, reason)
+        self._store.mark(raw_id, UNPUBLISHED, reason, self._clock.now())
+        self._backlog = True
+        if self._next_try is None or self._next_try <= self._clock.now():
+            self._next_try = self._clock.now() + self._retry_every
