@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
+from tests.fakes import FlakyBus
 from typer.testing import CliRunner
 
 from mailwarden.cli.main import app
+from mailwarden.clock import FakeClock
+from mailwarden.events.ingest import IngestService
+from mailwarden.events.providers.base import WebhookRequest
+from mailwarden.events.providers.ndjson import NdjsonProvider
+from mailwarden.store import migrate
+from mailwarden.store.engine import make_engine
+from mailwarden.store.events_repo import EventStore
 
 runner = CliRunner()
 
@@ -104,6 +113,22 @@ def test_dead_letters_are_listed_shown_and_replayed(tmp_path: Path, db: str) -> 
     assert _run("deadletter", "replay", "--db", db)[0] == 2
 
 
+def test_payloads_held_back_by_a_bus_outage_are_listed_and_published(db: str) -> None:
+    engine = make_engine(db)
+    migrate.upgrade(engine)
+    clock = FakeClock(datetime(2026, 11, 27, 8, 5, tzinfo=UTC))
+    down = FlakyBus(down=True)
+    service = IngestService(EventStore(engine), {"ndjson": NdjsonProvider()}, down, clock)
+    request = WebhookRequest({}, _line("a").encode(), clock.now())
+    assert service.receive("ndjson", request, verify=False).accepted == 1
+    engine.dispose()
+    code, out = _run("deadletter", "list", "--status", "unpublished", "--json", "--db", db)
+    assert code == 0 and len(out.splitlines()) == 1 and "bus unavailable" in out
+    code, out = _run("deadletter", "publish", "--db", db)
+    assert code == 0 and "published 1 payloads; 0 still waiting" in out
+    assert _run("deadletter", "list", "--status", "unpublished", "--db", db)[1].count("ndjson") == 0
+
+
 def test_every_command_has_help() -> None:
     for command in (
         [],
@@ -113,6 +138,7 @@ def test_every_command_has_help() -> None:
         ["serve"],
         ["deadletter"],
         ["deadletter", "replay"],
+        ["deadletter", "publish"],
         ["db"],
     ):
         code, out = _run(*command, "--help")

@@ -1,4 +1,4 @@
-"""`mailwarden deadletter list|show|replay`: payloads we could not parse, kept for replay."""
+"""`mailwarden deadletter list|show|replay|publish`: payloads we could not parse or publish."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from mailwarden.cli.context import DB_HELP, open_services
 from mailwarden.events.errors import PayloadError
 from mailwarden.events.ingest import ConfirmationError
 from mailwarden.events.model import format_time
+from mailwarden.events.outbox import UNPUBLISHED
 from mailwarden.store.rows import from_ms
 
 app = typer.Typer(
@@ -22,13 +23,16 @@ DEADLETTER = "deadletter"
 @app.command("list")
 def list_(
     limit: int = typer.Option(100, "--limit", min=1),
+    status: str = typer.Option(
+        DEADLETTER, "--status", help="deadletter, or unpublished (stored during a bus outage)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="One JSON object a line."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """List dead-lettered payloads, newest first."""
+    """List dead-lettered (or unpublished) payloads, newest first."""
     services = open_services(db)
     try:
-        rows = services.store.payloads(DEADLETTER, limit=limit)
+        rows = services.store.payloads(status, limit=limit)
     finally:
         services.close()
     if json_out:
@@ -104,4 +108,19 @@ def replay(
     finally:
         services.close()
     if failed:
+        raise typer.Exit(1)
+
+
+@app.command("publish")
+def publish(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Publish now the events of payloads stored while the bus was down."""
+    services = open_services(db)
+    try:
+        waiting = len(services.store.oldest_payload_ids(UNPUBLISHED, 1_000_000))
+        done = services.ingest.publish_waiting()
+        left = len(services.store.oldest_payload_ids(UNPUBLISHED, 1_000_000))
+    finally:
+        services.close()
+    typer.echo(f"published {waiting - left} payloads; {left} still waiting")
+    if not done:
         raise typer.Exit(1)
