@@ -1,4 +1,4 @@
-"""`mailwarden incidents list|show|ack|transition|assign|note|merge|open`."""
+"""`mailwarden incidents list|show|ack|transition|assign|unassign|severity|note|merge|open`."""
 
 from __future__ import annotations
 
@@ -188,6 +188,30 @@ def assign(
 ) -> None:
     """Give a response role to a person."""
     _changed(db, lambda s: s.assign(incident, role, person, default_actor(actor)))
+
+
+@app.command("unassign")
+def unassign(
+    incident: str = typer.Argument(..., help="Incident id."),
+    role: str = typer.Argument(..., help="The role to leave empty."),
+    note: str = NOTE,
+    actor: str | None = ACTOR,
+    db: str | None = DB,
+) -> None:
+    """Take a response role away from whoever holds it."""
+    _changed(db, lambda s: s.unassign(incident, role, default_actor(actor), note))
+
+
+@app.command("severity")
+def severity(
+    incident: str = typer.Argument(..., help="Incident id."),
+    level: str = typer.Argument(..., help="SEV1..SEV4."),
+    reason: str = typer.Option(..., "--reason", help="Why (goes on the timeline)."),
+    actor: str | None = ACTOR,
+    db: str | None = DB,
+) -> None:
+    """Change an incident's severity by hand."""
+    _changed(db, lambda s: s.set_severity(incident, level, default_actor(actor), reason))
 
 
 @app.command("note")

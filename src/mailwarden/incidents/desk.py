@@ -189,6 +189,37 @@ class IncidentDesk:
 
         return self._change(ref, change)
 
+    def unassign(self, ref: str | int, role: str, actor: Actor, note: str = "") -> Incident:
+        """Take a role away from whoever holds it (the role stays empty until assigned again)."""
+
+        def change(incident: Incident, now: datetime) -> None:
+            previous = incident.roles.get(role)
+            if previous is None:
+                raise BadInputError(f"nobody holds {role} on {incident.id}")
+            incident.unassign(role)
+            text = f"{previous.person} is no longer {role}" + (f": {note}" if note else "")
+            data = {"role": role, "previous": previous.person}
+            incident.record("role_unassigned", actor, now, text, data)
+
+        return self._change(ref, change)
+
+    def set_severity(self, ref: str | int, severity: str, actor: Actor, reason: str) -> Incident:
+        """Change the severity by hand, with the reason on the timeline."""
+        if severity not in SEVERITY_LEVELS:
+            raise BadInputError(f"severity {severity!r} is not one of {', '.join(SEVERITY_LEVELS)}")
+        if not reason.strip():
+            raise BadInputError("a severity change needs a reason")
+
+        def change(incident: Incident, now: datetime) -> None:
+            if incident.severity == severity:
+                raise BadInputError(f"{incident.id} is {severity} already")
+            note = f"severity {incident.severity} → {severity}: {reason.strip()}"
+            data = {"from": incident.severity, "to": severity, "rule": "manual"}
+            incident.record("severity_changed", actor, now, note, data)
+            incident.severity = severity
+
+        return self._change(ref, change)
+
     def add_note(self, ref: str | int, text: str, actor: Actor) -> Incident:
         """Add a note to the timeline."""
         if not text.strip():

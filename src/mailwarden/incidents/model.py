@@ -325,6 +325,11 @@ class Incident:
         self.roles[assignment.role] = assignment
         self.dirty_roles.add(assignment.role)
 
+    def unassign(self, role: str) -> None:
+        """Leave a role empty (stored with the next save)."""
+        self.roles.pop(role, None)
+        self.dirty_roles.add(role)
+
     def merge_into(self, target: Incident, actor: Actor, at: datetime, note: str = "") -> None:
         """End this incident as merged into target, which takes over its findings."""
         if target.pk is None or target.pk == self.pk or not target.is_open:

@@ -78,6 +78,13 @@ class Inhibition:
             anchors = {a for a in anchors if a.dimension in self.anchor_dimensions}
         if self.overall_covers_all and any(a.dimension == "overall" for a in anchors):
             return True
+        # A campaign whose earlier finding lay under an anchor sends through it: later findings
+        # on that campaign are under it too, even when their own evidence is less clear-cut.
+        anchors.update(
+            link.scope
+            for link in source.links.values()
+            if link.scope.dimension == "campaign" and link.roots & anchors
+        )
         return bool(anchors & signal_roots)
 
 

@@ -122,7 +122,13 @@ class IncidentService(IncidentDesk):
             persist=lambda incident: opened.extend(self._store([incident])),
             reopen_after=since,
         )
-        outcomes = [self._triage.apply(finding, book, now) for finding in findings]
+        # Findings already attached go first: one that reopens a recovered incident lets the
+        # rest of the batch join it instead of opening a new incident to be merged at once.
+        held = [book.holding(finding.kind, finding.scope) is not None for finding in findings]
+        order = sorted(range(len(findings)), key=lambda index: not held[index])
+        outcomes = [""] * len(findings)
+        for index in order:
+            outcomes[index] = self._triage.apply(findings[index], book, now)
         try:
             changed = self._store(book.changed, silences=book.changed_silences)
         except ConflictError:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from mailwarden.clock import Clock
 from mailwarden.events.model import format_time
 from mailwarden.incidents.desk import BadInputError
-from mailwarden.incidents.model import Actor
-from mailwarden.incidents.ports import IncidentRepository
+from mailwarden.incidents.model import OPEN_STATES, SYSTEM_ACTOR, Actor, Incident
+from mailwarden.incidents.noise import MUTED_RELATIONS
+from mailwarden.incidents.ports import ConflictError, IncidentRepository
 from mailwarden.incidents.records import Matcher, OutboxMessage, Silence
+
+_RETRIES: Final = 3
 
 
 class UnknownSilenceError(LookupError):
@@ -87,9 +91,46 @@ class SilenceDesk:
             if message is not None:
                 messages.append(message)
                 changed.append(silence)
-        if changed:
-            self._repo.save([], silences=changed, outbox=messages)
+        if not changed:
+            return messages
+        for attempt in range(1, _RETRIES + 1):  # an incident may change under us: reload
+            noted = self._note_on_incidents(changed, messages, now)
+            try:
+                self._repo.save(noted, silences=changed, outbox=messages)
+                break
+            except ConflictError:
+                if attempt == _RETRIES:
+                    raise
         return messages
+
+    def _note_on_incidents(
+        self, silences: list[Silence], messages: list[OutboxMessage], now: datetime
+    ) -> list[Incident]:
+        """Put each reminder on the open incidents that keep findings the silence muted."""
+        noted: list[Incident] = []
+        for incident in self._repo.find(states=OPEN_STATES):
+            for silence, message in zip(silences, messages, strict=True):
+                muted = sorted(
+                    f"{link.kind} on {link.scope}"
+                    for link in incident.links.values()
+                    if link.relation in MUTED_RELATIONS
+                    and silence.matcher.matches(link.kind, link.scope, incident.type)
+                )
+                if not muted:
+                    continue
+                expired = silence.expiry_notified_at == now
+                after = "; they count again from their next update" if expired else ""
+                note = f"{message.subject} ({silence.owner}: {silence.reason}); it mutes "
+                data = {
+                    "rule": "silence",
+                    "silence": silence.id,
+                    "phase": "expired" if expired else "reminder",
+                }
+                kind = "silence_expired" if expired else "silence_reminder"
+                incident.record(kind, SYSTEM_ACTOR, now, note + ", ".join(muted) + after, data)
+                if not any(incident is known for known in noted):
+                    noted.append(incident)
+        return noted
 
 
 def _due_message(silence: Silence, now: datetime) -> OutboxMessage | None:

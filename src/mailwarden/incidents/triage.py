@@ -5,7 +5,8 @@ Each finding goes through, in order:
    `reopen_window` ago it reopens it, if it was in its hold the hold ends (timeline:
    `transitioned` with rule reopen, or `hysteresis` phase refired);
 2. silences: a muted finding opens nothing (the silence counts it); if it belongs to an open
-   incident it is kept there as evidence (timeline: `silenced`);
+   incident it is kept there as evidence (timeline: `silenced`) until an update of it comes
+   when no silence covers it any more (timeline: `unsilenced`);
 3. dedup: same incident type and scope as an active incident (timeline: `dedup`);
 4. inhibition: an active incident mutes it (timeline: `inhibited`, with the rule's name);
 5. grouping: same type family, a shared root, within the grouping window (timeline: `grouped`,
@@ -194,12 +195,20 @@ class Triage:
         fresh = signal.last_seen > link.last_seen or (
             link.cleared_at is not None and not signal.cleared
         )
-        incident.attach(self._updated_link(link, signal, now))
+        updated = self._updated_link(link, signal, now)
+        silence = noise.matching_silence(book.silences, link.kind, link.scope, signal.type, now)
+        unmuted = link.relation in noise.MUTED_RELATIONS and not signal.cleared and silence is None
+        if unmuted:  # its silence ended: the finding counts again
+            updated = replace(updated, relation="unsilenced")
+            note = f"no silence covers {signal.describe()} any more; it counts again"
+            data = {"rule": "silence", "phase": "expired", **signal.data()}
+            incident.record("unsilenced", SYSTEM_ACTOR, now, note, data)
+        incident.attach(updated)
         incident.affected = affected(incident.links.values())
-        if signal.cleared or not fresh or link.relation in noise.MUTED_RELATIONS:
+        if signal.cleared or not (fresh or unmuted) or updated.relation in noise.MUTED_RELATIONS:
             return
         reopened = self._refire(incident, signal, now)
-        self._refresh(incident, signal, now)
+        self._refresh(incident, signal, now, before=None if unmuted else link.severity)
         if reopened:
             self._sweep(incident, book, now)
 
@@ -221,7 +230,14 @@ class Triage:
             incident.hold_since = None
         return False
 
-    def _refresh(self, incident: Incident, signal: Signal, now: datetime) -> None:
+    def _refresh(
+        self, incident: Incident, signal: Signal, now: datetime, before: str | None = None
+    ) -> None:
+        """Widen the incident's times and counts; raise its severity if the finding got worse.
+
+        before is the link's severity before this finding (None: a new link). A finding that
+        is no worse than it was leaves the severity alone, so a level set by hand stays.
+        """
         finding = signal.finding
         incident.started_at = min(incident.started_at, finding.window_start)
         incident.affected = affected(incident.links.values())
@@ -229,6 +245,8 @@ class Triage:
         if link.relation in noise.UNRANKED_RELATIONS:
             return
         incident.last_signal_at = max(incident.last_signal_at or now, signal.last_seen)
+        if link.severity == before:
+            return
         escalated = worst(incident.severity, link.severity)
         if escalated != incident.severity:
             note = f"severity {incident.severity} → {escalated}: {signal.describe()}"
@@ -246,7 +264,7 @@ class Triage:
                 continue
             note = f"merged into {root.id} by noise control: {reason}"
             other.merge_into(root, SYSTEM_ACTOR, now, note)
-            self._escalate_from_links(root, now)
+            self._escalate_from_links(root, other, now)
             book.mark(root, other)
 
     def _covers(self, root: Incident, other: Incident) -> str | None:
@@ -266,10 +284,11 @@ class Triage:
             return f"grouping: {other.scope} lies inside {root.scope}"
         return None
 
-    def _escalate_from_links(self, incident: Incident, now: datetime) -> None:
+    def _escalate_from_links(self, incident: Incident, merged: Incident, now: datetime) -> None:
+        """Raise the severity to the worst of the findings a merged incident brought."""
         ranked = [
             link.severity
-            for link in incident.links.values()
+            for link in merged.links.values()
             if link.relation not in noise.UNRANKED_RELATIONS
         ]
         level = incident.severity

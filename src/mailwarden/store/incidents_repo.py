@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, insert, or_, select, update
 
 from mailwarden.events.model import Event
 from mailwarden.incidents.model import ACTIVE_STATES, ConflictError, Incident, TimelineEntry
@@ -195,8 +195,12 @@ class SqlIncidentRepository:
             values = rows.link_values(pk, incident.links[key])
             _upsert(conn, incident_findings, values, ("incident_id", "kind", "dimension", "key"))
         for role in incident.dirty_roles:
-            values = rows.role_values(pk, incident.roles[role])
-            _upsert(conn, incident_roles, values, ("incident_id", "role"))
+            held = incident.roles.get(role)
+            if held is None:  # unassigned: the timeline keeps who held it
+                where = and_(incident_roles.c.incident_id == pk, incident_roles.c.role == role)
+                conn.execute(delete(incident_roles).where(where))
+                continue
+            _upsert(conn, incident_roles, rows.role_values(pk, held), ("incident_id", "role"))
         for new in incident.new_attachments:
             meta = new.meta
             conn.execute(

@@ -61,6 +61,13 @@ class NoteIn(BaseModel):
     note: str = ""
 
 
+class SeverityIn(BaseModel):
+    """A severity set by hand, and why."""
+
+    severity: str
+    reason: str = Field(min_length=1)
+
+
 class TransitionIn(BaseModel):
     """A move to another state."""
 
@@ -231,6 +238,28 @@ def _incident_changes(router: APIRouter, service: IncidentService) -> None:
         return answer(
             lambda: incident_summary(
                 service.assign(incident_id, body.role, body.person, actor_of(request))
+            )
+        )
+
+    @router.delete(
+        "/incidents/{incident_id}/roles/{role}",
+        summary="Take a response role away (the timeline keeps who held it)",
+        responses=_ERRORS,
+    )
+    def unassign(incident_id: str, role: str, request: Request) -> Response:
+        return answer(
+            lambda: incident_summary(service.unassign(incident_id, role, actor_of(request)))
+        )
+
+    @router.post(
+        "/incidents/{incident_id}/severity",
+        summary="Change the severity by hand, with a reason",
+        responses=_ERRORS,
+    )
+    def severity(incident_id: str, body: SeverityIn, request: Request) -> Response:
+        return answer(
+            lambda: incident_summary(
+                service.set_severity(incident_id, body.severity, actor_of(request), body.reason)
             )
         )
 

@@ -83,6 +83,27 @@ def test_a_responder_acknowledges_assigns_notes_and_merges(client: TestClient) -
     assert timeline[1]["actor"] == "kim"
 
 
+def test_a_responder_changes_severity_and_frees_a_role_over_http(client: TestClient) -> None:
+    client.post("/api/incidents", json={"type": "phishing", "title": "spoof"})
+    client.post("/api/incidents/INC-1/roles", json={"role": "scribe", "person": "lee"})
+    freed = client.delete("/api/incidents/INC-1/roles/scribe", headers=AS_KIM)
+    assert freed.status_code == 200
+    assert client.delete("/api/incidents/INC-1/roles/scribe").status_code == 400
+    raised = client.post(
+        "/api/incidents/INC-1/severity", json={"severity": "SEV1", "reason": "payments taken"}
+    )
+    assert raised.status_code == 200 and raised.json()["severity"] == "SEV1"
+    refused = client.post("/api/incidents/INC-1/severity", json={"severity": "SEV9", "reason": "x"})
+    assert refused.status_code == 400
+    shown = client.get("/api/incidents/INC-1").json()
+    assert shown["roles"] == {}
+    timeline = client.get("/api/incidents/INC-1/timeline").json()["timeline"]
+    assert [(e["kind"], e["actor"]) for e in timeline[-2:]] == [
+        ("role_unassigned", "kim"),
+        ("severity_changed", "api"),
+    ]
+
+
 def test_evidence_is_uploaded_multipart_and_downloaded_intact(client: TestClient) -> None:
     client.post("/api/incidents", json={"type": "phishing", "title": "spoof"})
     upload = client.post(

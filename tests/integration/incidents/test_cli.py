@@ -84,6 +84,25 @@ def test_a_responder_runs_an_incident_from_the_command_line(db: str) -> None:
     assert code == 0 and "paused the campaign" in out
 
 
+def test_a_responder_changes_severity_and_frees_a_role_from_the_command_line(db: str) -> None:
+    _detect(db)
+    assert _run("incidents", "assign", "INC-1", "scribe", "lee", "--db", db)[0] == 0
+    assert (
+        _run("incidents", "unassign", "INC-1", "scribe", "--note", "off shift", "--db", db)[0] == 0
+    )
+    code, out = _run("incidents", "severity", "INC-1", "SEV1", "--reason", "VIP list", "--db", db)
+    assert code == 0
+    detail = orjson.loads(_run("incidents", "show", "INC-1", "--json", "--db", db)[1])
+    assert detail["roles"] == {} and detail["severity"] == "SEV1"
+    assert [e["kind"] for e in detail["timeline"][-3:]] == [
+        "role_assigned",
+        "role_unassigned",
+        "severity_changed",
+    ]
+    code, out = _run("incidents", "unassign", "INC-1", "scribe", "--db", db)
+    assert code == 2 and "nobody holds scribe" in out
+
+
 def test_a_reported_incident_keeps_its_attachment_and_can_be_merged(
     db: str, tmp_path: Path
 ) -> None:

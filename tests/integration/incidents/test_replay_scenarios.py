@@ -35,19 +35,39 @@ EXPECTED_TYPES = {
     "webhook_silence": {"pipeline_outage"},
     "engagement_collapse": {"delivery_failure"},
 }
-SCENARIOS = (
-    "quiet_week",
-    "bad_list_import",
-    "complaint_spike",
-    "gmail_auth_block",
-    "microsoft_throttling",
-    "ip_blocklisted",
-    "night_volume_surge",
-    "webhook_silence",
-    "engagement_collapse",
-    "complaint_creep",
-    "mixed",
-)
+# What the incident must be about, where the cause has one obvious root: a listing is about the
+# listed IP (not its domain or one of its campaigns), an authentication failure about a domain.
+EXPECTED_ROOTS = {
+    "ip_blocklisted": "sending_ip",
+    "gmail_auth_block": "sending_domain",
+    "microsoft_auth_block": "sending_domain",
+}
+# Where a scenario fails because detection misses (or invents) a finding, the incidents cannot
+# make up for it; it stays visible here, as XFAIL, until detection catches up (then XPASS).
+DETECTION_GAPS = {
+    "mixed": (
+        "detection: no event_silence for Saturday's webhook gap (19:08-19:45): at scale 0.1 "
+        "only ~9 sends arrive in it, under detect/silence.py's min_sends=10 and score 4.5"
+    ),
+}
+SCENARIOS = [
+    pytest.param(name, marks=pytest.mark.xfail(reason=DETECTION_GAPS[name]))
+    if name in DETECTION_GAPS
+    else name
+    for name in (
+        "quiet_week",
+        "bad_list_import",
+        "complaint_spike",
+        "gmail_auth_block",
+        "microsoft_throttling",
+        "ip_blocklisted",
+        "night_volume_surge",
+        "webhook_silence",
+        "engagement_collapse",
+        "complaint_creep",
+        "mixed",
+    )
+]
 runner = CliRunner()
 
 
@@ -100,10 +120,6 @@ def _replayed(scenario: str, tmp_path: Path) -> tuple[list[Truth], list[dict[str
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-# The acceptance test of the incidents issue. Detection tuning was still moving when this
-# landed, and not every scenario has been seen to pass on the final code (quiet_week is
-# known to open an incident); it runs on every CI so its XPASS/XFAIL state is visible.
-@pytest.mark.xfail(reason="detection and grouping tuning not finished for every scenario")
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_replaying_a_scenario_opens_one_incident_per_injected_incident(
     scenario: str, tmp_path: Path
@@ -114,6 +130,8 @@ def test_replaying_a_scenario_opens_one_incident_per_injected_incident(
         summary = [(i["id"], i["type"], i["scope"], i["finding_kinds"]) for i in mine]
         assert len(mine) == 1, f"{truth.name}: {summary}"
         assert mine[0]["type"] in EXPECTED_TYPES[truth.name], f"{truth.name}: {summary}"
+        if truth.name in EXPECTED_ROOTS:
+            assert mine[0]["scope"]["dimension"] == EXPECTED_ROOTS[truth.name], summary
     if not truths:  # the quiet week
         shown = [(i["id"], i["type"], i["scope"], i["finding_kinds"]) for i in incidents]
         assert incidents == [], f"incidents in a quiet week: {shown}"

@@ -82,6 +82,58 @@ def test_roles_are_recorded_and_replaced_on_the_timeline(service: IncidentServic
         service.assign(ref, "Chief Panic Officer", "x", ALEX)
 
 
+def test_a_role_taken_away_is_empty_and_the_timeline_says_who_held_it(
+    service: IncidentService,
+) -> None:
+    ref = service.open_manual(incident_type="data_breach", title="export", actor=ALEX).id
+    service.assign(ref, "scribe", "kim", ALEX)
+    service.unassign(ref, "scribe", ALEX, "kim went off shift")
+    assert service.get(ref).roles == {}
+    entry = service.timeline(ref)[-1]
+    assert (entry.kind, entry.data) == ("role_unassigned", {"role": "scribe", "previous": "kim"})
+    assert entry.note == "kim is no longer scribe: kim went off shift"
+    with pytest.raises(BadInputError, match="nobody holds scribe"):
+        service.unassign(ref, "scribe", ALEX)
+
+
+def test_a_person_changes_the_severity_with_a_reason_on_the_timeline(
+    service: IncidentService,
+) -> None:
+    ref = service.open_manual(incident_type="phishing", title="spoof", actor=ALEX).id
+    assert service.set_severity(ref, "SEV1", ALEX, "customers are paying the fake invoices")
+    entry = service.timeline(ref)[-1]
+    assert (entry.kind, entry.actor, entry.data) == (
+        "severity_changed",
+        "alex",
+        {"from": "SEV2", "to": "SEV1", "rule": "manual"},
+    )
+    assert "customers are paying" in entry.note and service.get(ref).severity == "SEV1"
+    for level, reason, complaint in (("SEV0", "x", "not one of"), ("SEV3", " ", "a reason"),
+                                     ("SEV1", "again", "SEV1 already")):  # fmt: skip
+        with pytest.raises(BadInputError, match=complaint):
+            service.set_severity(ref, level, ALEX, reason)
+    assert len(service.timeline(ref)) == 2
+
+
+def test_a_severity_lowered_by_hand_stays_until_a_finding_gets_worse(
+    service: IncidentService, clock: FakeClock
+) -> None:
+    service.on_findings([finding("block_rate", "mailbox_provider", "gmail", finding_id=1)])
+    ref = service.list_incidents()[0].id
+    assert service.get(ref).severity == "SEV2"
+    service.set_severity(ref, "SEV4", ALEX, "warm-up traffic only; Gmail is fine")
+    clock.set(at(20))
+    same = finding("block_rate", "mailbox_provider", "gmail", minute=20, finding_id=1)
+    assert service.on_findings([same]) == ["updated"]
+    assert service.get(ref).severity == "SEV4"
+    clock.set(at(25))
+    worse = finding("policy_threshold", "mailbox_provider", "gmail", minute=25,
+                    severity="critical")  # fmt: skip
+    service.on_findings([worse])
+    assert service.get(ref).severity == "SEV2"
+    assert kinds(service.timeline(ref))[-2:] == ["dedup", "severity_changed"]
+
+
 def test_notes_and_entries_from_other_modules_join_the_timeline(
     service: IncidentService,
 ) -> None:

@@ -112,6 +112,23 @@ def test_a_blocklisted_ip_mutes_bounce_findings_of_campaigns_sent_through_it(
     assert incident.links[("hard_bounce_rate", Scope("campaign", "bf"))].relation == "inhibited"
 
 
+def test_a_campaign_known_to_send_through_a_blocklisted_ip_stays_under_it(
+    service: IncidentService,
+) -> None:
+    listed = finding("block_rate", "sending_ip", IP, sample_diagnostics=SPAMHAUS,
+                     dominant_sending_domain="news.org")  # fmt: skip
+    service.on_findings([listed])
+    blocks = finding("block_rate", "campaign", "bf", minute=2, dominant_sending_ip=IP)
+    assert service.on_findings([blocks]) == ["inhibited"]
+    # 75% of the campaign's missing deliveries went out through the IP: no dominant IP.
+    drop = finding("delivery_drop", "campaign", "bf", minute=90, dominant_sending_domain="news.org",
+                   by_sending_ip={IP: 75, "203.0.113.6": 25})  # fmt: skip
+    assert service.on_findings([drop]) == ["inhibited"]
+    incident = only(service)
+    assert incident.scope == Scope("sending_ip", IP)
+    assert "a blocklisted IP mutes" in service.timeline(incident.id)[-1].note
+
+
 def test_a_provider_wide_block_mutes_per_campaign_findings_at_that_provider(
     service: IncidentService,
 ) -> None:
@@ -179,6 +196,39 @@ def test_a_silenced_finding_for_an_open_incident_is_kept_as_evidence_only(
     entry = service.timeline(incident.id)[-1]
     assert entry.kind == "silenced" and "SIL-1 (sam: known list import)" in entry.note
     assert incident.severity == "SEV3"  # the silenced critical finding did not escalate it
+
+
+def test_a_kept_finding_counts_again_once_its_silence_has_expired(
+    service: IncidentService, clock: FakeClock
+) -> None:
+    from tests.unit.incidents.builders import ALEX
+
+    from mailwarden.incidents.records import Matcher
+
+    service.on_findings([finding("hard_bounce_rate", "campaign", "bf", observed=0.02)])
+    service.silences.add(
+        owner="sam",
+        reason="known list import",
+        actor=ALEX,
+        matcher=Matcher(kind="delivery_drop"),
+        duration=timedelta(hours=1),
+    )
+    drop = finding("delivery_drop", "campaign", "bf", minute=1, severity="critical", finding_id=7)
+    service.on_findings([drop])
+    clock.set(at(30))
+    still = finding("delivery_drop", "campaign", "bf", minute=30, severity="critical", finding_id=7)
+    assert service.on_findings([still]) == ["updated"]
+    assert only(service).severity == "SEV4"  # muted while the silence lasts
+    clock.set(at(70))
+    after = finding("delivery_drop", "campaign", "bf", minute=70, severity="critical", finding_id=7)
+    service.on_findings([after])
+    incident = only(service)
+    assert incident.severity == "SEV3"
+    assert incident.links[("delivery_drop", Scope("campaign", "bf"))].relation == "unsilenced"
+    assert kinds(service.timeline(incident.id))[-2:] == ["unsilenced", "severity_changed"]
+    assert "no silence covers delivery_drop on campaign=bf any more" in (
+        service.timeline(incident.id)[-2].note
+    )
 
 
 def test_a_worse_finding_escalates_severity_and_says_why(service: IncidentService) -> None:

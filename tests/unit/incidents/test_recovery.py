@@ -121,3 +121,18 @@ def test_incidents_people_opened_do_not_recover_by_themselves(
     ref = service.open_manual(incident_type="phishing", title="spoofed invoice", actor=ALEX).id
     service.tick(at(600))
     assert service.get(ref).state == "detected"
+
+
+def test_a_batch_that_reopens_an_incident_lets_its_related_findings_join_it(
+    service: IncidentService, clock: FakeClock
+) -> None:
+    ref = _opened(service, clock)
+    service.on_findings([_closed(minute_seen=5, minute_closed=10)])
+    service.tick(at(30))
+    clock.set(at(40))
+    related = finding("delivery_drop", DIM, KEY, minute=40)
+    again = finding(KIND, DIM, KEY, minute=40, finding_id=2)
+    assert service.on_findings([related, again]) == ["dedup", "updated"]
+    (incident,) = service.list_incidents()
+    assert incident.id == ref and incident.state == "detected"
+    assert kinds(service.timeline(ref))[-2:] == ["transitioned", "dedup"]

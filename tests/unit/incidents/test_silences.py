@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.unit.incidents.builders import ALEX, at, finding
@@ -77,3 +78,27 @@ def test_a_silence_that_makes_no_sense_is_refused(service: IncidentService) -> N
         )
     with pytest.raises(UnknownSilenceError):
         service.silences.expire("SIL-99", ALEX)
+
+
+def test_incidents_keeping_muted_findings_hear_the_reminder_and_the_expiry(
+    service: IncidentService,
+) -> None:
+    service.on_findings([finding("hard_bounce_rate", "sending_ip", IP)])
+    service.on_findings([finding("volume_surge", "campaign", "bf")])
+    held, other = (i.id for i in service.list_incidents()[::-1])
+    _silence(service)
+    muted = finding("block_rate", "sending_ip", IP, minute=1, severity="critical")
+    assert service.on_findings([muted]) == ["silenced"]
+    for minute in range(0, 121):
+        service.tick(at(minute))
+    reminder, expiry = _silence_entries(service, held)
+    assert (reminder.kind, reminder.at) == ("silence_reminder", at(90))
+    assert "expires in 30 min (sam@example.org: warming up the new IP)" in reminder.note
+    assert "it mutes block_rate on sending_ip=203.0.113.5" in reminder.note
+    assert (expiry.kind, expiry.at) == ("silence_expired", at(120))
+    assert "they count again from their next update" in expiry.note
+    assert _silence_entries(service, other) == []
+
+
+def _silence_entries(service: IncidentService, ref: str) -> list[Any]:
+    return [e for e in service.timeline(ref) if e.kind in {"silence_reminder", "silence_expired"}]

@@ -21,6 +21,7 @@ from mailwarden.clock import FakeClock
 from mailwarden.incidents.desk import BadInputError
 from mailwarden.incidents.model import (
     PERSON,
+    SEVERITY_LEVELS,
     STATES,
     SYSTEM,
     TRANSITIONS,
@@ -109,7 +110,7 @@ def test_a_merged_incident_cannot_be_reopened_or_moved(service: IncidentService)
 
 
 class IncidentLifecycle(RuleBasedStateMachine):
-    """Random moves, merges, notes and clock jumps (forwards and back) against the table."""
+    """Random moves, merges, re-grades, notes and clock jumps (forwards and back)."""
 
     refs = Bundle("refs")
 
@@ -168,6 +169,16 @@ class IncidentLifecycle(RuleBasedStateMachine):
         assert merged.state == "merged" and merged.merged_into == b.pk
         self.expected_entries[source] += 1
         self.expected_entries[target] += 1
+
+    @rule(ref=refs, level=st.sampled_from(SEVERITY_LEVELS))
+    def regrade(self, ref: str, level: str) -> None:
+        before = self.service.get(ref).severity
+        if level == before:
+            with pytest.raises(BadInputError):
+                self.service.set_severity(ref, level, Actor("kim"), "re-graded")
+            return
+        assert self.service.set_severity(ref, level, Actor("kim"), "re-graded").severity == level
+        self.expected_entries[ref] += 1
 
     @rule(ref=refs)
     def note(self, ref: str) -> None:

@@ -94,6 +94,8 @@ PERMISSIONS: Final[Mapping[str, Access]] = {
     "POST /api/incidents/{incident_id}/attachments": RESPONDER,
     "POST /api/incidents/{incident_id}/merge": RESPONDER,
     "POST /api/incidents/{incident_id}/roles": COMMANDER,
+    "DELETE /api/incidents/{incident_id}/roles/{role}": COMMANDER,
+    "POST /api/incidents/{incident_id}/severity": COMMANDER,
     "GET /api/silences": VIEWER,
     "POST /api/silences": RESPONDER,
     "POST /api/silences/{silence_id}/expire": RESPONDER,
