@@ -19,6 +19,21 @@ from mailwarden.events.model import parse_time
 
 GRACE = timedelta(hours=1)
 WORTHY = frozenset({"warning", "critical"})
+# The step changes the delay target names: bad list, blocks, throttling, surges,
+# silence. The truth's `step` flag also marks complaint spikes and engagement collapse,
+# whose signal trails the step by nature (complaints come hours after delivery; engagement
+# is judged on delivery cohorts an hour old): both medians are printed.
+TARGET_STEPS = frozenset(
+    {
+        "bad_list_import",
+        "gmail_auth_block",
+        "microsoft_auth_block",
+        "ip_blocklisted",
+        "microsoft_throttling",
+        "night_volume_surge",
+        "webhook_silence",
+    }
+)
 
 
 @dataclass
@@ -119,6 +134,9 @@ def summarise(runs: list[RunScore]) -> dict[str, Any]:
     pairs = [pair for run in runs for pair in run.caught]
     detected = [(i, f) for i, f in pairs if f is not None]
     step_delays = [_minutes(f.first_seen - i.start) for i, f in detected if i.step]
+    target_delays = [
+        _minutes(f.first_seen - i.start) for i, f in detected if i.step and i.name in TARGET_STEPS
+    ]
     quiet = [run for run in runs if run.scenario == "quiet_week"]
     quiet_false = sum(len(run.false) for run in quiet)
     quiet_weeks = sum(run.weeks for run in quiet) or 1.0
@@ -147,6 +165,8 @@ def summarise(runs: list[RunScore]) -> dict[str, Any]:
         ),
         "median_delay_min_step": _quantile(step_delays, 0.5),
         "p90_delay_min_step": _quantile(step_delays, 0.9),
+        "median_delay_min_target_steps": _quantile(target_delays, 0.5),
+        "p90_delay_min_target_steps": _quantile(target_delays, 0.9),
         "creep_caught_before_0.3pct": all(creep_ok) if creep_ok else None,
     }
 

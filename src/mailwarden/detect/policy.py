@@ -30,6 +30,8 @@ WINDOW_MINUTES: Final = {1: 60, 4: 240, 24: 1440}
 CREDIBLE: Final = 0.9
 _BELOW: Final = math.log(1.0 - CREDIBLE)
 POLICY_PRIOR_EVENTS: Final = 2.0
+# ...but never more than this many trials: a near-zero baseline must not outweigh the data.
+POLICY_PRIOR_TRIALS: Final = 5000.0
 
 
 class PolicyError(ValueError):
@@ -158,8 +160,9 @@ def applies(rule: Rule, dimension: str, key: str) -> bool:
 
 def credibly_above(x: int, n: int, level: float, prior_rate: float) -> bool:
     """True when the rate is above level with posterior probability CREDIBLE (the key's
-    baseline as a beta prior worth two events, the window's counts as data)."""
-    weight = POLICY_PRIOR_EVENTS / max(prior_rate, 1e-9)
+    baseline as a beta prior worth two events, at most POLICY_PRIOR_TRIALS trials, the
+    window's counts as data)."""
+    weight = min(POLICY_PRIOR_EVENTS / max(prior_rate, 1e-9), POLICY_PRIOR_TRIALS)
     a = x + weight * prior_rate
     b = (n - x) + weight * (1.0 - prior_rate)
     return log_betainc(a, b, level) <= _BELOW

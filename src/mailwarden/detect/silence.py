@@ -4,6 +4,8 @@ When the provider reports sends (queued events) and, over the last 15 minutes (3
 when volume is too low to tell sooner), a material number went out while (almost) no outcome
 arrived, the pipeline or the webhook between the provider and us is broken. An exact
 Poisson lower tail says how unlikely that silence would be given the usual outcomes per send.
+Only sends old enough to have an outcome by now (those before the last `settle` minutes)
+are expected to have one: a campaign that started a minute ago is not a silence.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class SilenceSpec:
     min_sends: int = 10
     max_outcome_share: float = 0.02
     score: float = 4.5
+    settle: int = 5  # minutes: outcomes trail sends by a minute or two (a window kept running)
 
 
 def _silent(view: KeyView, minutes: int, spec: SilenceSpec) -> tuple[int, int, float, float] | None:
@@ -34,12 +37,14 @@ def _silent(view: KeyView, minutes: int, spec: SilenceSpec) -> tuple[int, int, f
         return None
     queued = row[QUEUED]
     seen = outcomes(row)
-    if queued < spec.min_sends or seen > spec.max_outcome_share * queued:
+    recent = view.windows.get(spec.settle)
+    settled = queued - (recent[QUEUED] if recent is not None else 0)
+    if settled < spec.min_sends or seen > spec.max_outcome_share * queued:
         return None
-    # Outcomes trail sends by a minute or two; expect them for the older part of the window.
+    # Outcomes trail sends by a minute or two: expect them only for the settled sends.
     known = view.baselines.get("delivery")
     delivery = known.rate if known is not None else DEFAULT_RATES["delivery"]
-    expected = queued * max(0.5, delivery) * (minutes - 3) / minutes
+    expected = settled * max(0.5, delivery)
     score = neg_log10(log_poisson_cdf(seen, expected))
     return (queued, seen, expected, score) if score >= spec.score else None
 

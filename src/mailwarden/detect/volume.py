@@ -33,7 +33,7 @@ class VolumeSpec:
     surge_factor: float = 4.0
     surge_margin: float = 2.0
     peak_margin: float = 5.0
-    min_surge: int = 150
+    min_surge: int = 100
     drop_factor: float = 0.25
     drop_margin: float = 0.5
     steady: float = 0.5

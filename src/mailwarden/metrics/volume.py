@@ -4,9 +4,12 @@ The same hour and its neighbours (an hour either side) on earlier days (or, with
 of history, earlier weeks) give the median and the low (second smallest). The high (second
 largest) looks three hours either side, since scheduled blasts move by hours from day to
 day. A key's *busy hours* are the hours of the day within two hours of any hour that ever
-burst (five times its median hour); outside them a burst is unusual in itself, inside them
-only a burst beyond the biggest hours seen (the peak) is. Second largest and smallest
-throughout, so one past incident in the history does not move them.
+burst (five times its median hour) and, for a key with a daily rhythm (some hours of the
+day usually at most half its median hour), every hour that is not one of those night
+hours: a blast at six in the evening from a sender that blasts at ten is its working day,
+a blast at three in the morning is not. Outside busy hours a burst is unusual in itself,
+inside them only a burst beyond the biggest hours seen (the peak) is. Second largest and
+smallest throughout, so one past incident in the history does not move them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ WEEK_HOURS: Final = 24 * 7
 WIDE_HOURS: Final = 3
 BUSY_SPREAD: Final = 2
 BURST_FACTOR: Final = 5.0
+NIGHT_SHARE: Final = 0.5  # an hour of the day usually at most this share of the median hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +76,11 @@ def volume_baseline(series: KeySeries, hour: int, min_samples: int = 3) -> Volum
     typical = statistics.median(ordered) if ordered else 0.0
     bursts = {h % 24 for h, v in history.items() if v > BURST_FACTOR * max(typical, 1.0)}
     busy = any((hour + d) % 24 in bursts for d in range(-BUSY_SPREAD, BUSY_SPREAD + 1))
+    median = statistics.median(slot)
+    if not busy and median > NIGHT_SHARE * typical:
+        busy = _has_nights(history, typical)  # its working day, not its night
     return VolumeBaseline(
-        median=statistics.median(slot),
+        median=median,
         high=wide[-2] if len(wide) >= 4 else wide[-1],
         low=slot[1] if len(slot) >= 4 else slot[0],
         peak=float(ordered[-2]) if len(ordered) >= 2 else 0.0,
@@ -83,3 +90,13 @@ def volume_baseline(series: KeySeries, hour: int, min_samples: int = 3) -> Volum
         samples=len(slot),
         days=age_days,
     )
+
+
+def _has_nights(history: dict[int, int], typical: float) -> bool:
+    """True when some hour of the day is usually at most NIGHT_SHARE of the median hour."""
+    by_hour: dict[int, list[int]] = {}
+    for when, count in history.items():
+        by_hour.setdefault(when % 24, []).append(count)
+    if len(by_hour) < 24 or typical <= 0:
+        return False
+    return min(statistics.median(counts) for counts in by_hour.values()) <= NIGHT_SHARE * typical

@@ -64,3 +64,26 @@ def test_a_day_without_the_usual_campaign_is_not_a_drop() -> None:
     base = _baseline(_history(4, 5, blast_at=10), TEN)
     quiet = view({60: row(queued=5), 240: row(queued=20)}, volume=base, through=TEN)
     assert detect_drop(quiet, TEN) is None
+
+
+def _rhythm(days: int, blast_at: int) -> SeriesBook:
+    """40 sends an hour by day (07-21 h), 5 at night, and a 5,000-send blast each morning."""
+    book = SeriesBook()
+    for hour in range(days * 24):
+        at = T0 + timedelta(hours=hour)
+        count = 40 if 7 <= hour % 24 <= 21 else 5
+        count += 5000 if hour % 24 == blast_at else 0
+        book.add(aggregate([event("queued", at + timedelta(seconds=i)) for i in range(count)]))
+    return book
+
+
+def test_a_blast_late_in_a_senders_working_day_is_not_a_compromise() -> None:
+    book = _rhythm(4, blast_at=10)  # evaluated on day 3: the hours before it are history
+    evening = T0 + timedelta(days=3, hours=18)
+    base = _baseline(book, evening)
+    late = view({15: row(queued=1500), 60: row(queued=1500)}, volume=base, through=evening)
+    assert detect_surge(late, evening, lambda: {"promo-evening": 1500}) is None
+    night = _baseline(book, NIGHT)
+    burst = view({15: row(queued=1200), 60: row(queued=1200)}, volume=night, through=NIGHT)
+    found = detect_surge(burst, NIGHT, lambda: {"acct-7f3a": 1200})
+    assert found is not None and found.evidence["possible_compromise"] is True
