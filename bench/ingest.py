@@ -25,6 +25,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from sqlalchemy import Engine
+
 from mailwarden.bus.memory import InProcessBus
 from mailwarden.clock import FakeClock
 from mailwarden.events.ingest import IngestService
@@ -43,10 +45,10 @@ def _emit(record: dict[str, object]) -> None:
     print(orjson.dumps(record).decode(), flush=True)
 
 
-def measure_service(
+def _service(
     bodies: list[bytes], signer: Signer, db: Path
-) -> tuple[float, list[list[tuple]]]:
-    """Events/s of the ingest service on SQLite; also returns the rows it stored per batch."""
+) -> tuple[Engine, SendGridProvider, IngestService, list[WebhookRequest]]:
+    """A fresh SQLite database, the ingest service over it, and the signed requests."""
     clock = FakeClock(datetime.fromtimestamp(START + 60, UTC))
     engine = make_engine(f"sqlite:///{db}")
     migrate.upgrade(engine)
@@ -54,6 +56,14 @@ def measure_service(
     service = IngestService(EventStore(engine), {"sendgrid": provider}, InProcessBus(), clock)
     stamp = int(clock.now().timestamp())
     requests = [WebhookRequest(signer.headers(body, stamp), body, clock.now()) for body in bodies]
+    return engine, provider, service, requests
+
+
+def measure_service(
+    bodies: list[bytes], signer: Signer, db: Path
+) -> tuple[float, list[list[tuple]]]:
+    """Events/s of the ingest service on SQLite; also returns the rows it stored per batch."""
+    engine, provider, service, requests = _service(bodies, signer, db)
     rows: list[list[tuple]] = []
     total = 0
     started = time.perf_counter()
@@ -70,13 +80,7 @@ def measure_concurrent(
     bodies: list[bytes], signer: Signer, db: Path, senders: int
 ) -> tuple[float, float]:
     """Events/s of the ingest service with several senders at once; also the mean group size."""
-    clock = FakeClock(datetime.fromtimestamp(START + 60, UTC))
-    engine = make_engine(f"sqlite:///{db}")
-    migrate.upgrade(engine)
-    provider = SendGridProvider(signer.public_key_b64(), clock)
-    service = IngestService(EventStore(engine), {"sendgrid": provider}, InProcessBus(), clock)
-    stamp = int(clock.now().timestamp())
-    requests = [WebhookRequest(signer.headers(body, stamp), body, clock.now()) for body in bodies]
+    engine, _provider, service, requests = _service(bodies, signer, db)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=senders) as pool:
         total = sum(

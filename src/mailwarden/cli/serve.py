@@ -28,7 +28,7 @@ def serve(
     announce_first_admin(services)  # empty users table: create 'admin', print its password once
     scheduler = None
     # With the Redis Streams bus this is a web node: `mailwarden worker` consumes and ticks.
-    target = _tick_target(services) if isinstance(services.bus, InProcessBus) else None
+    target = tick_target(services) if isinstance(services.bus, InProcessBus) else None
     if target is not None:
         # One in-process scheduler drives detection, then incident holds, SLA clocks,
         # escalations and reminders, at the same instant.
@@ -45,7 +45,8 @@ def serve(
         services.close()
 
 
-def _tick_target(services: Services) -> Tickable | None:
+def tick_target(services: Services) -> Tickable | None:
+    """What the scheduler ticks: detection, then incidents (holds, SLA clocks, reminders)."""
     if services.detection is not None:
         services.detection.warm_up()
         if services.incidents is not None:

@@ -23,7 +23,7 @@ import typer
 from mailwarden.app import build
 from mailwarden.bus.redis_streams import PumpReport, RedisStreamsBus
 from mailwarden.cli.context import DB_HELP
-from mailwarden.cli.serve import _tick_target
+from mailwarden.cli.serve import tick_target
 from mailwarden.config import Settings
 from mailwarden.detect.scheduler import TickScheduler
 
@@ -64,7 +64,7 @@ def worker(
         )
         raise typer.Exit(2)
     stream_bus = services.bus
-    target = _tick_target(services) if tick else None
+    target = tick_target(services) if tick else None
     scheduler = TickScheduler(target, settings.detection_tick_seconds) if target else None
     groups = ", ".join(sorted({sub.group for sub in stream_bus.subscriptions}))
     total = PumpReport()

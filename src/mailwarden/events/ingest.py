@@ -12,7 +12,7 @@ from mailwarden.events.errors import PayloadError
 from mailwarden.events.model import Event
 from mailwarden.events.outbox import PublishOutbox
 from mailwarden.events.providers.base import HttpFetcher, ParseResult, Provider, WebhookRequest
-from mailwarden.store.events_repo import EventStore, RawPayload
+from mailwarden.store.events_repo import EventStore, RawPayload, StoreResult
 from mailwarden.store.group_commit import GroupCommitter, GroupStats
 
 log = logging.getLogger(__name__)
@@ -114,12 +114,7 @@ class IngestService:
         stored = self._writer.record(raw, parsed.events, "accepted")
         if parsed.confirm_url:
             self._confirm(parsed.confirm_url, stored.raw_id)
-        notes = parsed.notes
-        if not self._outbox.publish(stored.raw_id, stored.new_events):
-            notes = [*notes, "stored; its events will be published when the bus is back"]
-        return IngestOutcome(
-            stored.raw_id, len(stored.new_events), stored.duplicates, stored.new_events, notes
-        )
+        return self._publish(stored, parsed.notes)
 
     def publish_waiting(self) -> bool:
         """Publish payloads a bus outage held back, if a retry is due; True when none wait."""
@@ -140,12 +135,14 @@ class IngestService:
         if parsed.confirm_url:
             self._confirm(parsed.confirm_url, raw_id)
         stored = self._store.resolve(raw_id, parsed.events, "replayed", self._clock.now())
-        notes = parsed.notes
-        if not self._outbox.publish(raw_id, stored.new_events):
+        return self._publish(stored, parsed.notes)
+
+    def _publish(self, stored: StoreResult, notes: list[str]) -> IngestOutcome:
+        """Publish the new events (or keep them for later) and say what became of the payload."""
+        if not self._outbox.publish(stored.raw_id, stored.new_events):
             notes = [*notes, "stored; its events will be published when the bus is back"]
-        return IngestOutcome(
-            raw_id, len(stored.new_events), stored.duplicates, stored.new_events, notes
-        )
+        new = stored.new_events
+        return IngestOutcome(stored.raw_id, len(new), stored.duplicates, new, notes)
 
     def _reparse(self, provider_name: str, body: bytes) -> list[Event]:
         return self.provider(provider_name).parse(body).events
