@@ -40,6 +40,9 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Only a new database takes it (WAL fixes the page size): 16 KiB pages hold a raw
+        # webhook batch in fewer overflow pages and make appends cheaper than the 4 KiB default.
+        cursor.execute("PRAGMA page_size=16384")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
