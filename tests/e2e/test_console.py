@@ -112,6 +112,47 @@ def test_a_commander_runs_an_incident_from_the_overview_to_sign_out(
     expect(page).to_have_url(re.compile(r"/login\?next="))
 
 
+def test_a_commander_raises_the_severity_and_empties_a_role_from_the_page(
+    page: Page, live_console: LiveConsole
+) -> None:
+    services = live_console.services
+    assert services.incidents is not None
+    reported = services.incidents.open_manual(
+        incident_type="unauthorized_access",
+        title="API key used from a new country",
+        severity="SEV3",
+        actor=Actor("pat"),
+    )
+    services.incidents.assign(reported.id, "scribe", "pat", Actor("pat"))
+    sign_in(page, live_console, COMMANDER)
+    page.goto(f"{live_console.base_url}/incidents/{reported.id}")
+    severity, timeline = page.locator("#incident-severity"), page.locator("#timeline")
+    expect(severity).to_have_text("SEV3")
+
+    panel = page.locator("#severity")
+    panel.get_by_label("Severity").select_option("SEV1")
+    panel.get_by_label("Reason").fill("the key can export contacts")
+    panel.get_by_role("button", name="Change severity").click()
+    expect(severity).to_have_text("SEV1")
+    expect(page.locator("p.notice")).to_contain_text("Severity changed")
+    expect(timeline).to_contain_text("severity changed")
+    expect(timeline).to_contain_text("SEV3 → SEV1: the key can export contacts")
+
+    panel.get_by_label("Reason").fill("no change")
+    panel.get_by_role("button", name="Change severity").click()  # SEV1 is still selected
+    expect(page.get_by_role("alert")).to_contain_text(f"{reported.id} is SEV1 already")
+
+    scribe = page.locator("#role-scribe")
+    expect(scribe).to_have_text(re.compile(r"^\s*pat\b"))
+    page.get_by_role("button", name="Remove pat as scribe").click()
+    expect(scribe).to_have_text("unassigned")
+    expect(page.get_by_role("button", name="Remove pat as scribe")).to_have_count(0)
+    expect(timeline).to_contain_text("role unassigned")
+    expect(timeline).to_contain_text("pat is no longer scribe")
+    assert services.incidents.get(reported.id).severity == "SEV1"
+    assert "scribe" not in services.incidents.get(reported.id).roles
+
+
 def test_a_viewer_is_refused_the_acknowledge_button_and_the_api_call(
     page: Page, live_console: LiveConsole
 ) -> None:

@@ -9,7 +9,14 @@ from typing import Any, Final
 
 from mailwarden.app import Services
 from mailwarden.detect.engine import KIND_RATES
-from mailwarden.incidents.model import PHASE_STAMPS, TRANSITIONS, Incident, allowed_targets
+from mailwarden.incidents.model import (
+    PHASE_STAMPS,
+    ROLES,
+    TRANSITIONS,
+    Incident,
+    RoleAssignment,
+    allowed_targets,
+)
 from mailwarden.playbooks.records import Task
 from mailwarden.playbooks.schema import PHASES as PLAYBOOK_PHASES
 from mailwarden.reports.health import HealthBoard, ScopeSeries
@@ -72,6 +79,12 @@ def phase_steps(incident: Incident) -> list[dict[str, Any]]:
         }
         for phase in PHASES
     ]
+
+
+def role_rows(incident: Incident) -> list[tuple[str, RoleAssignment | None]]:
+    """Every standard role, then any custom one held, with its holder (None when empty)."""
+    custom = sorted(name for name in incident.roles if name not in ROLES)
+    return [(name, incident.roles.get(name)) for name in (*ROLES, *custom)]
 
 
 def tasks_by_phase(tasks: Sequence[Task]) -> list[tuple[str, list[Task]]]:

@@ -1,5 +1,6 @@
 """Incident pages: the list, the page a responder runs an incident from, its live timeline,
-and the forms that move it, note it, staff it, attach evidence and check tasks off.
+and the forms that move it, note it, grade it, staff it (and unstaff it), attach evidence
+and check tasks off.
 
 Every change goes through the incident service (or the playbook runner for tasks and
 closing); a refusal is shown on the page with the service's own words.
@@ -39,7 +40,11 @@ def incidents_pages(console: Console) -> APIRouter:
     router.add_api_route("/incidents/{incident_id}/timeline", pages.timeline, methods=["GET"])
     router.add_api_route("/incidents/{incident_id}/transition", pages.move, methods=["POST"])
     router.add_api_route("/incidents/{incident_id}/notes", pages.note, methods=["POST"])
+    router.add_api_route("/incidents/{incident_id}/severity", pages.grade, methods=["POST"])
     router.add_api_route("/incidents/{incident_id}/roles", pages.assign, methods=["POST"])
+    router.add_api_route(
+        "/incidents/{incident_id}/roles/{role}/unassign", pages.unassign, methods=["POST"]
+    )
     router.add_api_route("/incidents/{incident_id}/evidence", pages.attach, methods=["POST"])
     router.add_api_route(
         "/incidents/{incident_id}/tasks/{step}", pages.check_task, methods=["POST"]
@@ -127,12 +132,24 @@ class IncidentPages:
         work = partial(self.service.add_note, incident_id, text, actor(request))
         return self._after(request, incident_id, work, "noted", "notes")
 
+    async def grade(self, request: Request, incident_id: str) -> Response:
+        """Set the severity by hand; the reason goes on the timeline."""
+        form = await read_form(request)
+        level, reason = form.get("severity", ""), form.get("reason", "")
+        work = partial(self.service.set_severity, incident_id, level, actor(request), reason)
+        return self._after(request, incident_id, work, "graded", "severity")
+
     async def assign(self, request: Request, incident_id: str) -> Response:
         """Give a response role to a person."""
         form = await read_form(request)
         role, person = form.get("role", ""), form.get("person", "")
         work = partial(self.service.assign, incident_id, role, person, actor(request))
         return self._after(request, incident_id, work, "assigned", "roles")
+
+    def unassign(self, request: Request, incident_id: str, role: str) -> Response:
+        """Leave a response role empty (the timeline keeps who held it)."""
+        work = partial(self.service.unassign, incident_id, role, actor(request))
+        return self._after(request, incident_id, work, "unassigned", "roles")
 
     def attach(
         self, request: Request, incident_id: str, file: UploadFile | None = File(None)
@@ -187,6 +204,8 @@ class IncidentPages:
             "evidence": view.evidence_links(services, incident),
             "chart": view.chart_data(self.console.board, incident, now),
             "roles": ROLES,
+            "role_rows": view.role_rows(incident),
+            "severities": SEVERITY_LEVELS,
             "people": services.team.people() if services.team is not None else [],
             "actions": actions_context(self.console, incident),
             "now": now,

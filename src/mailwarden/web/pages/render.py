@@ -50,6 +50,8 @@ NOTICES: Final = {
     "moved": "The incident moved; the timeline has the entry.",
     "noted": "Note added to the timeline.",
     "assigned": "Role assigned.",
+    "unassigned": "Role left empty; the timeline keeps who held it.",
+    "graded": "Severity changed; the timeline has the reason.",
     "attached": "Evidence attached.",
     "task": "Task updated.",
     "planned": "Action planned: review the plan, then run or approve it.",
