@@ -32,6 +32,7 @@ from mailwarden.clock import FakeClock
 from mailwarden.events.ingest import IngestService
 from mailwarden.events.providers.base import WebhookRequest
 from mailwarden.events.providers.sendgrid import SendGridProvider
+from mailwarden.runtime import tune_gc
 from mailwarden.store import migrate
 from mailwarden.store.engine import make_engine
 from mailwarden.store.events_repo import EventStore
@@ -196,6 +197,7 @@ def main() -> None:
     args = parser.parse_args()
     signer = Signer.new()
     bodies = list(batches(args.events // BATCH, BATCH))
+    tune_gc()  # as `mailwarden serve` and `worker` run; the floor's process gets it too
     with tempfile.TemporaryDirectory() as tmp:
         ours, rows = measure_service(bodies, signer, Path(tmp) / "service.db")
         floor = measure_floor(bodies, rows, Path(tmp) / "floor.db")

@@ -11,6 +11,7 @@ from mailwarden.cli.users import announce_first_admin
 from mailwarden.config import Settings
 from mailwarden.detect.scheduler import Tickable, TickScheduler
 from mailwarden.incidents.ticking import TickTogether
+from mailwarden.runtime import tune_gc
 from mailwarden.web.app import create_app
 
 
@@ -35,10 +36,12 @@ def serve(
         scheduler = TickScheduler(target, settings.detection_tick_seconds)
         scheduler.start()
     typer.echo(f"Mailwarden is running at {settings.base_url()}/  (database: {_where(settings)})")
+    app = create_app(services)
+    tune_gc()
     if target is None and not isinstance(services.bus, InProcessBus):
         typer.echo("Events go to the Redis Streams bus: run `mailwarden worker` to handle them.")
     try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -26,6 +26,7 @@ from mailwarden.cli.context import DB_HELP
 from mailwarden.cli.serve import tick_target
 from mailwarden.config import Settings
 from mailwarden.detect.scheduler import TickScheduler
+from mailwarden.runtime import tune_gc
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0  # wait after Redis could not be reached, then try again
@@ -72,6 +73,7 @@ def worker(
     try:
         with _stop_on_signals(stop.set):
             typer.echo(f"worker {stream_bus.consumer}: groups {groups}")
+            tune_gc()
             if scheduler is not None:
                 scheduler.start()
             _run(stream_bus, stop, total, batch=batch, block_ms=block_ms, until_idle=until_idle)
