@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from mailwarden.cli.main import app
 from mailwarden.clock import FakeClock
 from mailwarden.events.ingest import IngestService
+from mailwarden.events.outbox import CLAIM_LEASE, PUBLISHING, UNPUBLISHED
 from mailwarden.events.providers.base import WebhookRequest
 from mailwarden.events.providers.ndjson import NdjsonProvider
 from mailwarden.store import migrate
@@ -127,6 +128,27 @@ def test_payloads_held_back_by_a_bus_outage_are_listed_and_published(db: str) ->
     code, out = _run("deadletter", "publish", "--db", db)
     assert code == 0 and "published 1 payloads; 0 still waiting" in out
     assert _run("deadletter", "list", "--status", "unpublished", "--db", db)[1].count("ndjson") == 0
+
+
+def test_payloads_claimed_by_a_process_that_died_are_listed_and_published(db: str) -> None:
+    engine = make_engine(db)
+    migrate.upgrade(engine)
+    clock = FakeClock(datetime(2026, 11, 27, 8, 5, tzinfo=UTC))
+    store = EventStore(engine)
+    service = IngestService(store, {"ndjson": NdjsonProvider()}, FlakyBus(down=True), clock)
+    now = datetime.now(UTC)  # the CLI runs on the wall clock
+    for event_id, claimed_at in (("a", now - CLAIM_LEASE * 2), ("b", now)):
+        request = WebhookRequest({}, _line(event_id).encode(), clock.now())
+        raw_id = service.receive("ndjson", request, verify=False).raw_id
+        assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, claimed_at)
+    engine.dispose()
+    code, out = _run("deadletter", "list", "--status", "publishing", "--json", "--db", db)
+    assert code == 0 and len(out.splitlines()) == 2
+    code, out = _run("deadletter", "publish", "--db", db)
+    assert code == 0 and "published 1 payloads; 0 still waiting" in out
+    assert "1 claimed by another process" in out  # the fresh claim is left to its holder
+    code, out = _run("deadletter", "list", "--status", "publishing", "--json", "--db", db)
+    assert code == 0 and len(out.splitlines()) == 1
 
 
 def test_every_command_has_help() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import orjson
@@ -9,13 +12,51 @@ import pytest
 from sqlalchemy import Engine
 from tests.fakes import FakeProvider, FlakyBus
 
+from mailwarden.cli.serve import RepublishThenTick
 from mailwarden.clock import FakeClock
 from mailwarden.events.ingest import IngestService
-from mailwarden.events.outbox import PUBLISHING
+from mailwarden.events.model import Event
+from mailwarden.events.outbox import CLAIM_LEASE, PUBLISHING, UNPUBLISHED
 from mailwarden.events.providers.base import WebhookRequest
 from mailwarden.store.events_repo import EventStore
 
 RETRY = timedelta(seconds=5)
+
+
+@dataclass
+class HookBus(FlakyBus):
+    """A flaky bus that runs a hook (another node's move) before each publish."""
+
+    hook: Callable[[], None] | None = None
+
+    def publish(self, topic: str, events: Sequence[Event]) -> None:
+        if self.hook is not None:
+            self.hook()
+        super().publish(topic, events)
+
+
+class KilledBus(FlakyBus):
+    """The process is killed while it publishes: nothing after the claim runs."""
+
+    def publish(self, topic: str, events: Sequence[Event]) -> None:
+        raise SystemExit("killed")
+
+
+def _node(store: EventStore, bus: FlakyBus, clock: FakeClock) -> IngestService:
+    return IngestService(store, {"fake": FakeProvider()}, bus, clock)
+
+
+def _status(store: EventStore, raw_id: int) -> str:
+    kept = store.payload(raw_id)
+    assert kept is not None
+    return kept.status
+
+
+def _waiting(service: IngestService, bus: FlakyBus, clock: FakeClock, *ids: str) -> int:
+    bus.down = True
+    outcome = service.receive("fake", _request(clock, *ids))
+    bus.down = False
+    return outcome.raw_id
 
 
 def _request(clock: FakeClock, *ids: str) -> WebhookRequest:
@@ -123,3 +164,167 @@ def test_payloads_are_published_at_once_when_the_bus_never_failed(
     service.receive("fake", _request(clock, "a"))
     service.receive("fake", _request(clock, "b"))
     assert bus.ids() == ["a", "b"] and bus.refused == 0
+
+
+def test_a_claim_left_by_a_dead_node_is_taken_over_after_the_lease(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a", "b")
+    clock.advance(RETRY)
+    with pytest.raises(SystemExit):
+        _node(store, KilledBus(), clock).publish_waiting()  # claims it, then dies
+    assert _status(store, raw_id) == PUBLISHING
+    clock.advance(RETRY)
+    assert service.publish_waiting() is True and bus.published == []  # still within the lease
+    clock.advance(CLAIM_LEASE)
+    assert service.publish_waiting() is True
+    assert sorted(bus.ids()) == ["a", "b"] and _status(store, raw_id) == "accepted"
+
+
+def test_a_fresh_claim_is_not_taken_over(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a")
+    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())  # another node, alive
+    clock.advance(CLAIM_LEASE)  # a claim exactly as old as the lease still holds
+    assert service.publish_waiting() is True
+    assert bus.published == [] and _status(store, raw_id) == PUBLISHING
+    clock.advance(timedelta(seconds=1))
+    assert service.publish_waiting() is True
+    assert bus.ids() == ["a"] and _status(store, raw_id) == "accepted"
+
+
+def test_a_node_that_saw_a_claim_looks_again_when_it_may_have_lapsed(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a")
+    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())  # then that node dies
+    clock.advance(RETRY)
+    service.receive("fake", _request(clock, "b"))  # not held back by another node's claim
+    assert bus.ids() == ["b"]
+    clock.advance(CLAIM_LEASE)
+    service.receive("fake", _request(clock, "c"))  # traffic alone takes the lapsed claim over
+    assert bus.ids() == ["b", "a", "c"] and _status(store, raw_id) == "accepted"
+
+
+def test_two_nodes_racing_for_a_lapsed_claim_publish_it_once(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a")
+    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
+    clock.advance(CLAIM_LEASE + RETRY)
+    buses = [FlakyBus(), FlakyBus()]
+    nodes = [_node(store, node_bus, clock) for node_bus in buses]
+    start = threading.Barrier(len(nodes))
+    results: list[bool] = []
+
+    def flush(node: IngestService) -> None:
+        start.wait()
+        results.append(node.publish_waiting())
+
+    threads = [threading.Thread(target=flush, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [True, True]
+    assert sorted(len(node_bus.published) for node_bus in buses) == [0, 1]
+    assert _status(store, raw_id) == "accepted"
+
+
+def test_a_claim_just_taken_over_is_left_to_its_new_holder(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a")
+    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
+    clock.advance(CLAIM_LEASE + RETRY)
+    other_bus = FlakyBus()
+    other = _node(store, other_bus, clock)
+    first_bus = HookBus(hook=lambda: other.publish_waiting())  # the other node flushes mid-way
+    assert _node(store, first_bus, clock).publish_waiting() is True
+    assert first_bus.ids() == ["a"] and other_bus.published == []
+    assert _status(store, raw_id) == "accepted"
+
+
+def test_of_two_takeovers_of_one_lapsed_claim_only_one_wins(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a")
+    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
+    clock.advance(CLAIM_LEASE + RETRY)
+    cutoff = clock.now() - CLAIM_LEASE
+    won = [
+        store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now(), lapsed_before=cutoff)
+        for _ in range(2)
+    ]
+    assert won == [True, False]
+
+
+def test_a_node_whose_claim_lapsed_leaves_the_payload_to_the_one_that_took_it_over(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> None:
+    raw_id = _waiting(service, bus, clock, "a")
+    clock.advance(RETRY)
+    taken, finish = threading.Event(), threading.Event()
+
+    def hold_the_claim() -> None:
+        taken.set()
+        finish.wait(timeout=60)
+
+    other_bus = HookBus(hook=hold_the_claim)
+    other = _node(store, other_bus, clock)
+    results: list[bool] = []
+    thread = threading.Thread(target=lambda: results.append(other.publish_waiting()))
+
+    def stall_then_fail() -> None:
+        clock.advance(CLAIM_LEASE + RETRY)  # this node hangs past its lease...
+        thread.start()  # ...the other node takes the claim over and is publishing...
+        assert taken.wait(timeout=60)
+        slow_bus.down = True  # ...when this node's own publish fails
+
+    slow_bus = HookBus(hook=stall_then_fail)
+    slow = _node(store, slow_bus, clock)
+    assert slow.publish_waiting() is False
+    assert _status(store, raw_id) == PUBLISHING  # not handed back while the other holds it
+    finish.set()
+    thread.join(timeout=60)
+    assert results == [True] and _status(store, raw_id) == "accepted"
+    slow_bus.down, slow_bus.hook = False, None
+    clock.advance(RETRY)
+    assert slow.publish_waiting() is True
+    assert slow_bus.published == [] and other_bus.ids() == ["a"]
+
+
+def test_the_serve_scheduler_publishes_held_back_payloads_with_no_traffic(
+    store: EventStore,
+) -> None:
+    clock = FakeClock()
+    bus = FlakyBus()
+    raw_id = _waiting(_node(store, bus, clock), bus, clock, "quiet-1")
+    assert _status(store, raw_id) == UNPUBLISHED
+    ticks: list[str] = []
+
+    class Detection:
+        def tick(self) -> str:
+            ticks.append("detected")
+            return "ok"
+
+    ticker = RepublishThenTick(_node(store, bus, clock), Detection())
+    clock.advance(RETRY)
+    assert ticker.tick() == "ok"
+    assert _status(store, raw_id) == "accepted"
+    assert bus.ids() == ["quiet-1"]
+    assert ticks == ["detected"]
+
+
+def test_a_failing_republish_does_not_stop_the_rest_of_the_tick(store: EventStore) -> None:
+    class BrokenIngest:
+        def publish_waiting(self) -> bool:
+            raise RuntimeError("database away")
+
+    class Detection:
+        def tick(self) -> str:
+            return "ticked"
+
+    ticker = RepublishThenTick(BrokenIngest(), Detection())  # type: ignore[arg-type]
+    assert ticker.tick() == "ticked"

@@ -11,7 +11,7 @@ from mailwarden.cli.context import DB_HELP, open_services
 from mailwarden.events.errors import PayloadError
 from mailwarden.events.ingest import ConfirmationError
 from mailwarden.events.model import format_time
-from mailwarden.events.outbox import UNPUBLISHED
+from mailwarden.events.outbox import CLAIM_LEASE, PUBLISHING, UNPUBLISHED
 from mailwarden.store.rows import from_ms
 
 app = typer.Typer(
@@ -24,12 +24,15 @@ DEADLETTER = "deadletter"
 def list_(
     limit: int = typer.Option(100, "--limit", min=1),
     status: str = typer.Option(
-        DEADLETTER, "--status", help="deadletter, or unpublished (stored during a bus outage)."
+        DEADLETTER,
+        "--status",
+        help="deadletter, unpublished (stored during a bus outage) or publishing (claimed by "
+        "a process; taken over once the claim is older than the lease).",
     ),
     json_out: bool = typer.Option(False, "--json", help="One JSON object a line."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """List dead-lettered (or unpublished) payloads, newest first."""
+    """List dead-lettered (or unpublished, or publishing) payloads, newest first."""
     services = open_services(db)
     try:
         rows = services.store.payloads(status, limit=limit)
@@ -113,14 +116,22 @@ def replay(
 
 @app.command("publish")
 def publish(db: str | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Publish now the events of payloads stored while the bus was down."""
+    """Publish now the events of payloads held back by a bus outage or a process that died."""
     services = open_services(db)
     try:
-        waiting = len(services.store.oldest_payload_ids(UNPUBLISHED, 1_000_000))
+        lapsed_before = services.clock.now() - CLAIM_LEASE
+        waiting = services.store.claimable_ids(UNPUBLISHED, PUBLISHING, lapsed_before, 1_000_000)
         done = services.ingest.publish_waiting()
-        left = len(services.store.oldest_payload_ids(UNPUBLISHED, 1_000_000))
+        left = services.store.claimable_ids(UNPUBLISHED, PUBLISHING, lapsed_before, 1_000_000)
+        held = services.store.count_payloads(PUBLISHING)
     finally:
         services.close()
-    typer.echo(f"published {waiting - left} payloads; {left} still waiting")
+    typer.echo(f"published {len(waiting) - len(left)} payloads; {len(left)} still waiting")
+    if held:
+        minutes = int(CLAIM_LEASE.total_seconds() // 60)
+        typer.echo(
+            f"{held} claimed by another process; "
+            f"a claim is taken over once it is {minutes} minutes old"
+        )
     if not done:
         raise typer.Exit(1)

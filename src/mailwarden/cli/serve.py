@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 import uvicorn
 
@@ -10,9 +12,12 @@ from mailwarden.bus.memory import InProcessBus
 from mailwarden.cli.users import announce_first_admin
 from mailwarden.config import Settings
 from mailwarden.detect.scheduler import Tickable, TickScheduler
+from mailwarden.events.ingest import IngestService
 from mailwarden.incidents.ticking import TickTogether
 from mailwarden.runtime import tune_gc
 from mailwarden.web.app import create_app
+
+log = logging.getLogger(__name__)
 
 
 def serve(
@@ -27,14 +32,14 @@ def serve(
     settings = Settings(**overrides)  # type: ignore[arg-type]
     services = build(settings)
     announce_first_admin(services)  # empty users table: create 'admin', print its password once
-    scheduler = None
     # With the Redis Streams bus this is a web node: `mailwarden worker` consumes and ticks.
     target = tick_target(services) if isinstance(services.bus, InProcessBus) else None
-    if target is not None:
-        # One in-process scheduler drives detection, then incident holds, SLA clocks,
-        # escalations and reminders, at the same instant.
-        scheduler = TickScheduler(target, settings.detection_tick_seconds)
-        scheduler.start()
+    # One in-process scheduler publishes what a bus outage held back, then drives detection,
+    # incident holds, SLA clocks, escalations and reminders, at the same instant.
+    scheduler = TickScheduler(
+        RepublishThenTick(services.ingest, target), settings.detection_tick_seconds
+    )
+    scheduler.start()
     typer.echo(f"Mailwarden is running at {settings.base_url()}/  (database: {_where(settings)})")
     app = create_app(services)
     tune_gc()
@@ -43,8 +48,7 @@ def serve(
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
-        if scheduler is not None:
-            scheduler.stop()
+        scheduler.stop()
         services.close()
 
 
@@ -56,6 +60,22 @@ def tick_target(services: Services) -> Tickable | None:
             return TickTogether(services.detection, services.incidents)
         return services.detection
     return services.incidents
+
+
+class RepublishThenTick:
+    """Publish payloads a bus outage held back (even with no traffic), then tick the rest."""
+
+    def __init__(self, ingest: IngestService, then: Tickable | None) -> None:
+        self._ingest = ingest
+        self._then = then
+
+    def tick(self) -> object:
+        """One round: republish what waits, then the next target's tick."""
+        try:
+            self._ingest.publish_waiting()
+        except Exception:  # the database may be away: detection and SLAs still tick
+            log.exception("publishing held-back payloads failed; trying again next tick")
+        return self._then.tick() if self._then is not None else None
 
 
 def _where(settings: Settings) -> str:

@@ -7,13 +7,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Engine, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailwarden.events.model import Event
 from mailwarden.store.engine import is_sqlite
-from mailwarden.store.rows import EVENT_COLUMNS, event_row, row_event, to_ms
+from mailwarden.store.rows import EVENT_COLUMNS, event_row, from_ms, row_event, to_ms
 from mailwarden.store.tables import events, raw_payloads
 
 # Column names are constants and values are bound, so the f-string is safe.
@@ -119,15 +130,67 @@ class EventStore:
                 .values(status=status, reason=reason, updated_ms=to_ms(at))
             )
 
-    def claim(self, raw_id: int, expected: str, status: str, at: datetime) -> bool:
-        """Move a payload from one status to another; False if another process got there first."""
+    def claim(
+        self,
+        raw_id: int,
+        expected: str,
+        status: str,
+        at: datetime,
+        *,
+        lapsed_before: datetime | None = None,
+    ) -> bool:
+        """Move a payload to status, stamped at; False if another process got there first."""
+        # With lapsed_before, a claim already in status but stamped before then (its holder
+        # died) is taken over too. One UPDATE decides, so two processes never both win.
         with self._engine.begin() as conn:
             result = conn.execute(
                 update(raw_payloads)
-                .where(raw_payloads.c.id == raw_id, raw_payloads.c.status == expected)
+                .where(raw_payloads.c.id == raw_id, _claimable(expected, status, lapsed_before))
                 .values(status=status, updated_ms=to_ms(at))
             )
         return bool(result.rowcount == 1)
+
+    def release(
+        self,
+        raw_id: int,
+        held: str,
+        claimed_at: datetime,
+        status: str,
+        reason: str | None,
+        at: datetime,
+    ) -> bool:
+        """End a claim made at claimed_at with status; False if it lapsed and was taken over."""
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                update(raw_payloads)
+                .where(
+                    raw_payloads.c.id == raw_id,
+                    raw_payloads.c.status == held,
+                    raw_payloads.c.updated_ms == to_ms(claimed_at),
+                )
+                .values(status=status, reason=reason, updated_ms=to_ms(at))
+            )
+        return bool(result.rowcount == 1)
+
+    def claimable_ids(
+        self, expected: str, status: str, lapsed_before: datetime, limit: int = 100
+    ) -> list[int]:
+        """Ids, oldest first, of payloads in expected or whose claim was stamped before then."""
+        query = (
+            select(raw_payloads.c.id)
+            .where(_claimable(expected, status, lapsed_before))
+            .order_by(raw_payloads.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [int(raw_id) for raw_id in conn.execute(query).scalars()]
+
+    def oldest_claim(self, status: str) -> datetime | None:
+        """When the oldest claim still in status was stamped; None when there is none."""
+        query = select(func.min(raw_payloads.c.updated_ms)).where(raw_payloads.c.status == status)
+        with self._engine.connect() as conn:
+            stamp = conn.execute(query).scalar_one()
+        return None if stamp is None else from_ms(int(stamp))
 
     def payload(self, raw_id: int) -> StoredPayload | None:
         """Return one raw payload by id."""
@@ -294,6 +357,13 @@ def _existing_keys(
             query = query.where(condition)
         found.update((int(ms), str(event_id)) for ms, event_id in conn.execute(query))
     return found
+
+
+def _claimable(expected: str, status: str, lapsed_before: datetime | None) -> ColumnElement[bool]:
+    if lapsed_before is None:
+        return raw_payloads.c.status == expected
+    lapsed = and_(raw_payloads.c.status == status, raw_payloads.c.updated_ms < to_ms(lapsed_before))
+    return or_(raw_payloads.c.status == expected, lapsed)
 
 
 def _stored(row: object) -> StoredPayload:
