@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     bus_max_deliveries: int = Field(
         default=5, ge=1, description="Deliveries before an entry goes to the dead-letter stream"
     )
+    bus_leader_ttl_ms: int = Field(
+        default=15_000,
+        ge=100,
+        description="Leader lease of the workers; renewed every ttl/3, a standby takes it on lapse",
+    )
     sqlite_synchronous: str = Field(
         default="FULL", description="SQLite synchronous pragma; FULL keeps acknowledged data safe"
     )

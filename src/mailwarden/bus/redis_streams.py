@@ -11,7 +11,8 @@ the group pumps next (a crashed consumer's work too). An entry delivered more th
 `max_deliveries` times, or one that cannot be decoded, moves to ``{prefix}:deadletter``
 with the reason and is acknowledged: nothing is lost, and on the happy path nothing is
 handled twice (a consumer that dies between its handler and its XACK is the exception: at
-least once, like every broker).
+least once, like every broker). An entry replayed from there (bus/deadletter.py) names its
+group; the other groups of the stream acknowledge it unhandled.
 
 A group is created, whenever that is, at the start of the stream (id 0): batches published
 before the first worker subscribed are delivered as long as MAXLEN has not trimmed them. A
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 EVENT_TOPIC_KIND = "events"
 MESSAGE_TOPIC_KIND = "messages"
 _DATA = b"d"
+DATA_FIELD = _DATA  # the batch, as the codec wrote it
+FOR_GROUP_FIELD = b"g"  # on an entry replayed from the dead-letter stream: the one group it is for
 MAX_REMEMBERED_ERRORS = 10_000  # last errors kept for dead-letter reasons
 
 
@@ -231,6 +234,9 @@ class RedisStreamsBus:
         report: PumpReport,
         deliveries: int = 1,
     ) -> None:
+        if fields.get(FOR_GROUP_FIELD, sub.group.encode()) != sub.group.encode():
+            self.client.xack(stream, sub.group, entry_id)  # replayed for another group
+            return
         try:
             batch = sub.decode(fields[_DATA])
         except (KeyError, codec.CodecError) as exc:

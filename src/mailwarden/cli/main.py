@@ -7,6 +7,7 @@ import typer
 from mailwarden.cli import actions as actions_cli
 from mailwarden.cli import (
     bounce,
+    bus,
     db,
     deadletter,
     demo,
@@ -42,6 +43,7 @@ app.command("findings")(findings.findings)
 app.command("simulate")(simulate.simulate)
 app.command("demo")(demo.demo)
 app.add_typer(deadletter.app, name="deadletter")
+app.add_typer(bus.app, name="bus")
 app.add_typer(db.app, name="db")
 app.add_typer(incidents.app, name="incidents")
 app.add_typer(silences.app, name="silences")
