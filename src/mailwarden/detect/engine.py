@@ -158,9 +158,12 @@ class DetectionEngine:
         state.exposure.advance(through)
         open_keys = {(f.scope.dimension, f.scope.key) for f in self.tracker.open_findings()}
         found: list[Finding] = []
-        for key in sorted(touched | open_keys):
+        evaluated = touched | open_keys
+        for key in sorted(evaluated):
             rates = key in alarmed or key in open_keys
             found.extend(evaluate.evaluate_key(state, settings, key, through, now, rates=rates))
+        found.extend(evaluate.evaluate_settled(state, settings, evaluated, through, now))
+        evaluate.schedule_silence(state, settings, touched, through)
         if through % 5 == 0:
             found.extend(evaluate.evaluate_volume_drops(state, settings, book.series, through, now))
         found.extend(evaluate.evaluate_engagement(state, now))

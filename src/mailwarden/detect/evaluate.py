@@ -67,6 +67,8 @@ class State:
     # key -> rate -> hours with an open finding, left out of that rate's baseline
     flagged: dict[ScopeKey, dict[str, set[int]]] = field(default_factory=dict)
     started: int | None = None  # first minute this process saw; older campaigns are not new
+    # evaluated-through minute -> keys to look at again for silence, once their sends settle
+    silence_due: dict[int, set[ScopeKey]] = field(default_factory=dict)
 
 
 def _scope(key: ScopeKey) -> Scope:
@@ -94,6 +96,7 @@ def view_of(
         volume=volume,
         first_minute=series.first_minute,
         exposure=state.exposure.get(key),
+        minutes=series.minutes,
     )
 
 
@@ -142,6 +145,38 @@ def evaluate_key(
         surge = detect_surge(view, now, lambda: new_campaigns(state, through), settings.volume)
         if surge is not None:
             yield surge
+
+
+def schedule_silence(
+    state: State, settings: Settings, touched: Iterable[ScopeKey], through: int
+) -> None:
+    """Look at touched keys again for silence once their newest sends have settled: at low
+    volume a key is touched only while its latest sends are too recent to count."""
+    settle = settings.silence.settle
+    for key in touched:
+        series = state.book.get(key)
+        if key[0] not in SILENCE_DIMENSIONS or series is None:
+            continue
+        last = series.last_minute if series.last_minute is not None else through
+        state.silence_due.setdefault(max(last, through) + settle, set()).add(key)
+
+
+def evaluate_settled(
+    state: State, settings: Settings, evaluated: set[ScopeKey], through: int, now: datetime
+) -> Iterator[Finding]:
+    """Silence on the keys whose sends have settled since (unless evaluated this tick)."""
+    due = state.silence_due
+    keys: set[ScopeKey] = set()
+    for minute in [minute for minute in due if minute <= through]:
+        keys |= due.pop(minute)
+    for key in sorted(keys - evaluated):
+        series = state.book.get(key)
+        if series is None:
+            continue
+        view = view_of(state, key, series, through, rates=False)
+        silence = detect_silence(view, now, settings.silence)
+        if silence is not None:
+            yield silence
 
 
 def evaluate_volume_drops(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ class KeyView:
     first_minute: int | None = None
     exposure: Exposure | None = None
     usual_per_hour: float = 0.0  # attempts an hour over the last day: how busy the key is
+    minutes: Mapping[int, Row] = field(default_factory=dict)  # rows by minute (some past through)
 
 
 def minute_time(minute: int) -> datetime:

@@ -42,32 +42,19 @@ EXPECTED_ROOTS = {
     "gmail_auth_block": "sending_domain",
     "microsoft_auth_block": "sending_domain",
 }
-# Where a scenario fails because detection misses (or invents) a finding, the incidents cannot
-# make up for it; it stays visible here, as XFAIL, until detection catches up (then XPASS).
-DETECTION_GAPS = {
-    "mixed": (
-        "detection: no event_silence for Saturday's webhook gap (19:08-19:45): at scale 0.1 "
-        "only ~9 sends arrive in it, under detect/silence.py's min_sends=10 and score 4.5"
-    ),
-}
-SCENARIOS = [
-    pytest.param(name, marks=pytest.mark.xfail(reason=DETECTION_GAPS[name]))
-    if name in DETECTION_GAPS
-    else name
-    for name in (
-        "quiet_week",
-        "bad_list_import",
-        "complaint_spike",
-        "gmail_auth_block",
-        "microsoft_throttling",
-        "ip_blocklisted",
-        "night_volume_surge",
-        "webhook_silence",
-        "engagement_collapse",
-        "complaint_creep",
-        "mixed",
-    )
-]
+SCENARIOS = (
+    "quiet_week",
+    "bad_list_import",
+    "complaint_spike",
+    "gmail_auth_block",
+    "microsoft_throttling",
+    "ip_blocklisted",
+    "night_volume_surge",
+    "webhook_silence",
+    "engagement_collapse",
+    "complaint_creep",
+    "mixed",
+)
 runner = CliRunner()
 
 
