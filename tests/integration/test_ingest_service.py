@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from tests.fakes import FakeProvider, RecordingBus, RecordingFetcher
 
 from mailwarden.clock import FakeClock
@@ -12,6 +12,7 @@ from mailwarden.events.errors import SignatureError
 from mailwarden.events.ingest import ConfirmationError, IngestService, PayloadRejectedError
 from mailwarden.events.providers.base import WebhookRequest
 from mailwarden.store.events_repo import EventStore
+from mailwarden.store.tables import raw_payloads
 
 
 def _line(event_id: str, event_type: str = "delivered", minute: int = 0) -> bytes:
@@ -127,6 +128,32 @@ def test_dead_letter_replayed_after_a_fix_stores_its_events_once(
     assert store.count_events() == 2
     kept = store.payload(caught.value.raw_id)
     assert kept is not None and kept.status == "replayed" and kept.reason is None
+
+
+def test_a_large_payload_is_kept_compressed_and_replays_byte_for_byte(
+    service: IngestService,
+    store: EventStore,
+    provider: FakeProvider,
+    clock: FakeClock,
+    engine: Engine,
+) -> None:
+    lines = [_line(f"big-{n}", minute=n % 60) for n in range(200)]
+    provider.broken = True
+    with pytest.raises(PayloadRejectedError) as caught:
+        service.receive("fake", _request(clock, *lines))
+    provider.broken = False
+    raw_id = caught.value.raw_id
+    with engine.connect() as conn:
+        size, encoding = conn.execute(
+            select(func.length(raw_payloads.c.body), raw_payloads.c.body_encoding).where(
+                raw_payloads.c.id == raw_id
+            )
+        ).one()
+    body = b"\n".join(lines)
+    assert encoding == "lz4" and size < len(body) / 3
+    kept = store.payload(raw_id)
+    assert kept is not None and kept.body == body
+    assert service.replay(raw_id).accepted == 200
 
 
 def test_replay_that_still_fails_stays_dead_lettered(

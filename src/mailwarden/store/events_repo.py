@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailwarden.events.model import Event
 from mailwarden.store.engine import is_sqlite
+from mailwarden.store.raw_body import pack, unpack
 from mailwarden.store.rows import EVENT_COLUMNS, event_row, from_ms, row_event, to_ms
 from mailwarden.store.tables import events, raw_payloads
 
@@ -275,12 +276,14 @@ class EventStore:
         now_ms: int,
         event_count: int,
     ) -> int:
+        body, encoding = pack(raw.body)
         values = {
             "provider": raw.provider,
             "source": raw.source,
             "received_ms": now_ms,
             "headers": orjson.dumps(raw.headers).decode(),
-            "body": raw.body,
+            "body": body,
+            "body_encoding": encoding,
             "verified": raw.verified,
             "status": status,
             "reason": reason,
@@ -374,7 +377,7 @@ def _stored(row: object) -> StoredPayload:
         source=mapping["source"],
         received_at_ms=mapping["received_ms"],
         headers=orjson.loads(mapping["headers"]),
-        body=bytes(mapping["body"]),
+        body=unpack(bytes(mapping["body"]), mapping["body_encoding"]),
         verified=bool(mapping["verified"]),
         status=mapping["status"],
         reason=mapping["reason"],

@@ -26,6 +26,7 @@ raw_payloads = Table(
     Column("received_ms", BigInteger, nullable=False),
     Column("headers", Text, nullable=False),
     Column("body", LargeBinary, nullable=False),
+    Column("body_encoding", Text),  # None: as received; see store/raw_body.py
     Column("verified", Boolean, nullable=False),
     Column("status", Text, nullable=False),
     Column("reason", Text),
