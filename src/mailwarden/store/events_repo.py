@@ -89,6 +89,8 @@ class EventStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sqlite = is_sqlite(engine)
+        # Built once: a statement made per payload costs more than the insert itself.
+        self._raw_insert = insert(raw_payloads).returning(raw_payloads.c.id)
 
     def record(
         self, raw: RawPayload, parsed: Sequence[Event], status: str, reason: str | None = None
@@ -290,8 +292,7 @@ class EventStore:
             "event_count": event_count,
             "updated_ms": now_ms,
         }
-        result = conn.execute(insert(raw_payloads).values(values).returning(raw_payloads.c.id))
-        return int(result.scalar_one())
+        return int(conn.execute(self._raw_insert, values).scalar_one())
 
     def _insert_events(
         self,
