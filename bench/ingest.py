@@ -36,7 +36,7 @@ from mailwarden.runtime import tune_gc
 from mailwarden.store import migrate
 from mailwarden.store.engine import make_engine
 from mailwarden.store.events_repo import EventStore
-from mailwarden.store.rows import EVENT_COLUMNS, event_row
+from mailwarden.store.rows import EVENT_COLUMNS, event_rows
 from sendgrid_data import START, Signer, batches
 
 BATCH = 500
@@ -72,7 +72,7 @@ def measure_service(
         total += service.receive("sendgrid", request).accepted
     elapsed = time.perf_counter() - started
     for request in requests:
-        rows.append([event_row(e, 1) for e in provider.parse(request.body).events])
+        rows.append(event_rows(provider.parse(request.body).events, 1))
     engine.dispose()
     return total / elapsed, rows
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mailwarden.events.model import Event
 from mailwarden.store.engine import is_sqlite
 from mailwarden.store.raw_body import pack, unpack
-from mailwarden.store.rows import EVENT_COLUMNS, event_row, from_ms, row_event, to_ms
+from mailwarden.store.rows import EVENT_COLUMNS, event_rows, from_ms, row_event, to_ms
 from mailwarden.store.tables import events, raw_payloads
 
 # Column names are constants and values are bound, so the f-string is safe.
@@ -321,7 +321,7 @@ class EventStore:
     ) -> list[Event]:
         # Rows this call adds carry this payload's brand-new raw_id; a repeat keeps the
         # raw_id of the payload that brought it first. Only a short count needs a look-up.
-        cursor = conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id) for e in unique])
+        cursor = conn.exec_driver_sql(_SQLITE_INSERT, event_rows(unique, raw_id))
         if cursor.rowcount == len(unique):
             return unique
         mine = _existing_keys(conn, unique, events.c.raw_id == raw_id)
@@ -333,11 +333,11 @@ class EventStore:
         existing = _existing_keys(conn, unique, None)
         new = [e for e in unique if (to_ms(e.occurred_at), e.id) not in existing]
         if new:
-            conn.exec_driver_sql(_SQLITE_INSERT, [event_row(e, raw_id) for e in new])
+            conn.exec_driver_sql(_SQLITE_INSERT, event_rows(new, raw_id))
         return new
 
     def _insert_returning(self, conn: Connection, unique: list[Event], raw_id: int) -> list[Event]:
-        rows = [dict(zip(EVENT_COLUMNS, event_row(e, raw_id), strict=True)) for e in unique]
+        rows = [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in event_rows(unique, raw_id)]
         statement = (
             postgresql.insert(events)
             .on_conflict_do_nothing(index_elements=["occurred_ms", "id"])

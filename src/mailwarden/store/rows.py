@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -40,8 +40,25 @@ def from_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
+def event_rows(events: Iterable[Event], raw_id: int | None) -> list[tuple[Any, ...]]:
+    """Rows for a batch of events; each distinct time is converted once (a batch shares few)."""
+    millis: dict[datetime, int] = {}
+    rows = []
+    for event in events:
+        when = event.occurred_at
+        ms = millis.get(when)
+        if ms is None:
+            ms = millis[when] = to_ms(when)
+        rows.append(_row(event, raw_id, ms))
+    return rows
+
+
 def event_row(event: Event, raw_id: int | None) -> tuple[Any, ...]:
     """Return the event as a tuple in EVENT_COLUMNS order."""
+    return _row(event, raw_id, to_ms(event.occurred_at))
+
+
+def _row(event: Event, raw_id: int | None, occurred_ms: int) -> tuple[Any, ...]:
     bounce = event.bounce
     bounce_class: str | None = None
     bounce_reason: str | None = None
@@ -69,7 +86,7 @@ def event_row(event: Event, raw_id: int | None) -> tuple[Any, ...]:
     return (
         event.id,
         event.type,
-        to_ms(event.occurred_at),
+        occurred_ms,
         event.provider,
         event.recipient,
         event.mailbox_provider,
