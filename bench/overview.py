@@ -21,7 +21,6 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from mailwarden.config import Settings
 from mailwarden.detect.model import Finding, Scope
 from mailwarden.events.model import Bounce, Event
 from mailwarden.incidents.model import Actor
-from mailwarden.metrics.rollup import Signature, event_metrics, store_counts
+from mailwarden.metrics.rollup import aggregate, store_counts
 from mailwarden.store import migrate
 from mailwarden.store.engine import make_engine
 from mailwarden.store.findings_repo import FindingStore
@@ -80,12 +79,10 @@ def _emit(record: dict[str, object]) -> None:
     print(orjson.dumps(record).decode(), flush=True)
 
 
-def _metrics_of(kind: tuple[str, str | None, str | None]) -> tuple[str, ...]:
-    """The counters detection bumps for one kind of event (its own event_metrics)."""
-    kind_type, bounce_class, reason = kind
-    bounce = Bounce(bounce_class, reason or "undefined") if bounce_class else None
-    event = Event(id="x", type=kind_type, occurred_at=END, provider="sendgrid", bounce=bounce)
-    return event_metrics(event) or ()
+def _bounce_of(kind: tuple[str, str | None, str | None]) -> Bounce | None:
+    """The bounce an event of this kind carries, if any."""
+    _type, bounce_class, reason = kind
+    return Bounce(bounce_class, reason or "undefined") if bounce_class else None
 
 
 def _campaign(domain: str, prefix: str | None, minute: int) -> str | None:
@@ -108,7 +105,7 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     kinds = [kind for kind, _ in KINDS]
     weights = [share for _, share in KINDS]
-    metrics = {kind: _metrics_of(kind) for kind in kinds}
+    bounces = {kind: _bounce_of(kind) for kind in kinds}
     domains = list(DOMAINS)
     domain_weights = [DOMAINS[d][0] for d in domains]
     start_minute = int(END.timestamp()) // 60 - DAYS * 1440
@@ -116,7 +113,7 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
     per_minute, extra = divmod(events, minutes)
     written, rollup_rows, began = 0, 0, time.perf_counter()
     rows: list[tuple[Any, ...]] = []
-    signatures: Counter[Signature] = Counter()
+    hour: list[Event] = []  # rolled up by detection's own code (aggregate -> store_counts)
     for offset in range(minutes):
         minute = start_minute + offset
         count = per_minute + (1 if offset < extra else 0)
@@ -124,6 +121,7 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
         providers = rng.choices(PROVIDERS, PROVIDER_WEIGHTS, k=count)
         chosen_domains = rng.choices(domains, domain_weights, k=count)
         seconds = sorted(rng.randrange(60_000) for _ in range(count))
+        at = datetime.fromtimestamp(minute * 60, UTC)
         for index in range(count):
             kind, provider, domain = picked[index], providers[index], chosen_domains[index]
             _share, ips, prefix = DOMAINS[domain]
@@ -147,16 +145,28 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
                     "{}",
                 )
             )
-            signatures[(minute, domain, campaign, provider, ip, metrics[kind])] += 1
+            hour.append(
+                Event(
+                    f"bench:{number}",
+                    kind[0],
+                    at,
+                    "sendgrid",
+                    mailbox_provider=provider,
+                    sending_domain=domain,
+                    sending_ip=ip,
+                    campaign=campaign,
+                    bounce=bounces[kind],
+                )
+            )
         written += count
         if (offset + 1) % 60 == 0 or offset == minutes - 1:
             with engine.begin() as conn:
                 conn.exec_driver_sql(_INSERT, rows)
-            counts = store_counts(signatures)
+            counts = store_counts(aggregate(hour))
             rollups.add(counts)
             rollup_rows += len(counts)
             rows.clear()
-            signatures.clear()
+            hour.clear()
             if (offset + 1) % (24 * 60) == 0:
                 rate = written / (time.perf_counter() - began)
                 print(f"  built day {(offset + 1) // 1440}: {written:,} events ({rate:,.0f}/s)")
