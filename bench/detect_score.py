@@ -147,7 +147,7 @@ def summarise(runs: list[RunScore]) -> dict[str, Any]:
     worthy = sum(len(run.worthy) for run in runs)
     creep = [(i, f) for i, f in pairs if i.crosses]
     creep_ok = [
-        f is not None and (i.crosses.get("0.3%") is None or f.first_seen < i.crosses["0.3%"])
+        f is not None and ((line := i.crosses.get("0.3%")) is None or f.first_seen < line)
         for i, f in creep
     ]
     return {

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -65,10 +66,10 @@ def _service(
 
 def measure_service(
     bodies: list[bytes], signer: Signer, db: Path
-) -> tuple[float, list[list[tuple]]]:
+) -> tuple[float, list[list[tuple[Any, ...]]]]:
     """Events/s of the ingest service on SQLite; also returns the rows it stored per batch."""
     engine, provider, service, requests = _service(bodies, signer, db)
-    rows: list[list[tuple]] = []
+    rows: list[list[tuple[Any, ...]]] = []
     total = 0
     started = time.perf_counter()
     for request in requests:
@@ -95,7 +96,9 @@ def measure_concurrent(
     return total / elapsed, service.group_stats.mean_group
 
 
-def measure_floor(bodies: list[bytes], rows: list[list[tuple]], db: Path, group: int = 1) -> float:
+def measure_floor(
+    bodies: list[bytes], rows: list[list[tuple[Any, ...]]], db: Path, group: int = 1
+) -> float:
     """Events/s of orjson.loads + sqlite3 executemany of the same rows, same schema and pragmas,
     `group` payloads per transaction."""
     engine = make_engine(f"sqlite:///{db}")
