@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Final
 
 from mailwarden.events.model import Event
@@ -50,13 +51,17 @@ class CohortBook:
     def add(self, events: Iterable[Event]) -> None:
         """Note deliveries, and first opens or clicks that came within the lag."""
         pending, fresh, lag, order = self._pending, self._fresh, self.lag, self._order
+        minutes: dict[datetime, int] = {}  # a batch shares few distinct times
         for event in events:
             kind = event.type
             if kind == "delivered":
                 message = event.message_id
                 if message is None:
                     continue
-                minute = int(event.occurred_at.timestamp()) // 60
+                at = event.occurred_at
+                minute = minutes.get(at)
+                if minute is None:
+                    minute = minutes[at] = int(at.timestamp()) // 60
                 entry = (minute, event.sending_domain, event.mailbox_provider)
                 pending[message] = entry
                 order.append((minute, message))

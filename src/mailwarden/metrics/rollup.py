@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Final
 
@@ -92,13 +93,18 @@ def aggregate(events: Iterable[Event]) -> RollupBatch:
     batch = RollupBatch()
     cells = batch.cells
     plain = _PLAIN
+    minutes: dict[datetime, int] = {}  # a batch shares few distinct times
     for event in events:
         kind = event.type
         slot = plain.get(kind)
         if slot is None and kind not in ("bounced", "deferred", "opened"):
             continue
+        at = event.occurred_at
+        minute = minutes.get(at)
+        if minute is None:
+            minute = minutes[at] = int(at.timestamp()) // 60
         cell = (
-            int(event.occurred_at.timestamp()) // 60,
+            minute,
             event.sending_domain,
             event.campaign,
             event.mailbox_provider,
