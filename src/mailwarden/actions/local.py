@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -34,14 +35,28 @@ class MemorySuppressionStore:
         with self._lock:
             return self._entries.get(address.lower())
 
+    def get_many(self, addresses: Sequence[str]) -> dict[str, Suppression]:
+        """The entries of those addresses that have one, expired or not."""
+        with self._lock:
+            found = ((a.lower(), self._entries.get(a.lower())) for a in addresses)
+            return {address: entry for address, entry in found if entry is not None}
+
     def put(self, suppression: Suppression, now: datetime) -> bool:
         """Add the entry unless an active one exists."""
+        return self.put_many([suppression], now)[0]
+
+    def put_many(self, entries: Sequence[Suppression], now: datetime) -> list[bool]:
+        """Add each entry unless an active one exists."""
+        added = []
         with self._lock:
-            current = self._entries.get(suppression.address)
-            if current is not None and current.active(now):
-                return False
-            self._entries[suppression.address] = suppression
-            return True
+            for suppression in entries:
+                address = suppression.address.lower()
+                current = self._entries.get(address)
+                fresh = current is None or not current.active(now)
+                if fresh:
+                    self._entries[address] = suppression
+                added.append(fresh)
+        return added
 
     def remove(self, address: str, run_key: str) -> bool:
         """Delete the entry if the run with run_key added it."""
@@ -69,11 +84,11 @@ class SuppressAction(BaseAction[SuppressParams]):
 
     def plan(self, params: SuppressParams) -> Plan:
         """Say which addresses would be added; already-suppressed ones stay as they are."""
-        now = self._clock.now()
+        states = self._states(params.addresses)
         changes = tuple(
-            Change(address, self._state(address, now), "suppressed")
-            for address in params.addresses
-            if self._state(address, now) != "suppressed"
+            Change(address, state, "suppressed")
+            for address, state in zip(params.addresses, states, strict=True)
+            if state != "suppressed"
         )
         summary = f"suppress {len(changes)} of {len(params.addresses)} address(es)"
         return Plan(self.name, summary, changes, reversible=True)
@@ -81,10 +96,8 @@ class SuppressAction(BaseAction[SuppressParams]):
     def execute(self, params: SuppressParams, idempotency_key: str) -> Result:
         """Add each address unless an active suppression exists."""
         now = self._clock.now()
-        applied: list[str] = []
-        unchanged: list[str] = []
-        for address in params.addresses:
-            entry = Suppression(
+        entries = [
+            Suppression(
                 address=address,
                 reason=params.reason,
                 created_by=self.name,
@@ -93,14 +106,20 @@ class SuppressAction(BaseAction[SuppressParams]):
                 run_key=idempotency_key,
                 expires_at=params.expires_at,
             )
-            (applied if self._store.put(entry, now) else unchanged).append(address)
+            for address in params.addresses
+        ]
+        added = self._store.put_many(entries, now)
+        applied = [a for a, new in zip(params.addresses, added, strict=True) if new]
+        unchanged = [a for a, new in zip(params.addresses, added, strict=True) if not new]
         details = {"run_key": idempotency_key, "before": dict.fromkeys(applied, "absent")}
         return Result(None, tuple(applied), tuple(unchanged), details)
 
     def verify(self, params: SuppressParams) -> Verification:
         """Every address is actively suppressed."""
-        now = self._clock.now()
-        missing = [a for a in params.addresses if self._state(a, now) != "suppressed"]
+        states = self._states(params.addresses)
+        missing = [
+            a for a, state in zip(params.addresses, states, strict=True) if state != "suppressed"
+        ]
         detail = "all suppressed" if not missing else f"not suppressed: {', '.join(missing)}"
         return Verification(not missing, detail, {"missing": missing})
 
@@ -111,8 +130,15 @@ class SuppressAction(BaseAction[SuppressParams]):
         kept = tuple(a for a in result.applied if a not in removed)
         return Result(None, tuple(removed), kept, {})
 
-    def _state(self, address: str, now: datetime) -> str:
-        entry = self._store.get(address)
-        if entry is None:
-            return "absent"
-        return "suppressed" if entry.active(now) else "expired"
+    def _states(self, addresses: Sequence[str]) -> list[str]:
+        """absent, suppressed or expired, for each address (one look-up for them all)."""
+        now = self._clock.now()
+        found = self._store.get_many(addresses)
+        states = []
+        for address in addresses:
+            entry = found.get(address.lower())
+            if entry is None:
+                states.append("absent")
+            else:
+                states.append("suppressed" if entry.active(now) else "expired")
+        return states

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -249,8 +249,16 @@ class SuppressionStore(Protocol):
         """Return the entry for the (lower-cased) address, expired or not."""
         ...
 
+    def get_many(self, addresses: Sequence[str]) -> dict[str, Suppression]:
+        """The entries of those (lower-cased) addresses that have one, expired or not."""
+        ...
+
     def put(self, suppression: Suppression, now: datetime) -> bool:
         """Add the entry unless an active one exists (an expired one is replaced)."""
+        ...
+
+    def put_many(self, entries: Sequence[Suppression], now: datetime) -> list[bool]:
+        """put() for each entry, in one transaction; True for each entry added."""
         ...
 
     def remove(self, address: str, run_key: str) -> bool:

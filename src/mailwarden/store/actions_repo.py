@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from mailwarden.actions.records import Run, RunError, StepRecord, Suppression
 from mailwarden.store.actions_tables import action_runs, action_steps, suppressions
 from mailwarden.store.rows import from_ms, to_ms
+
+_CHUNK = 500  # addresses per IN (...) list
 
 
 class SqlRunLedger:
@@ -88,22 +90,26 @@ class SqlSuppressionStore:
         with self._engine.connect() as conn:
             return _find_suppression(conn, address.lower())
 
+    def get_many(self, addresses: Sequence[str]) -> dict[str, Suppression]:
+        """The entries of those addresses that have one, expired or not (a query per 500)."""
+        wanted = sorted({address.lower() for address in addresses})
+        with self._engine.connect() as conn:
+            return _find_suppressions(conn, wanted)
+
     def put(self, suppression: Suppression, now: datetime) -> bool:
         """Add the entry unless an active one exists; an expired one is replaced."""
-        values = _suppression_row(suppression)
+        return self.put_many([suppression], now)[0]
+
+    def put_many(self, entries: Sequence[Suppression], now: datetime) -> list[bool]:
+        """Add each entry unless an active one exists, all in one transaction (one flush for
+        thousands of addresses); if another writer races us, fall back to one at a time."""
         try:
             with self._engine.begin() as conn:
-                current = _find_suppression(conn, values["address"])
-                if current is not None and current.active(now):
-                    return False
-                if current is not None:
-                    conn.execute(
-                        delete(suppressions).where(suppressions.c.address == values["address"])
-                    )
-                conn.execute(insert(suppressions).values(**values))
+                return _put_all(conn, entries, now)
         except IntegrityError:
-            return False
-        return True
+            if len(entries) == 1:
+                return [False]
+            return [self.put(entry, now) for entry in entries]
 
     def remove(self, address: str, run_key: str) -> bool:
         """Delete the entry if the run with run_key added it."""
@@ -116,10 +122,43 @@ class SqlSuppressionStore:
         return bool(result.rowcount == 1)
 
 
+def _put_all(conn: Connection, entries: Sequence[Suppression], now: datetime) -> list[bool]:
+    rows = [_suppression_row(entry) for entry in entries]
+    current = _find_suppressions(conn, sorted({row["address"] for row in rows}))
+    added: list[bool] = []
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        address = row["address"]
+        held = current.get(address)
+        new = address not in fresh and (held is None or not held.active(now))
+        added.append(new)
+        if new:
+            fresh[address] = row
+    expired = [address for address in fresh if address in current]
+    for start in range(0, len(expired), _CHUNK):
+        chunk = expired[start : start + _CHUNK]
+        conn.execute(delete(suppressions).where(suppressions.c.address.in_(chunk)))
+    if fresh:
+        conn.execute(insert(suppressions), list(fresh.values()))
+    return added
+
+
+def _find_suppressions(conn: Connection, addresses: Sequence[str]) -> dict[str, Suppression]:
+    found: dict[str, Suppression] = {}
+    for start in range(0, len(addresses), _CHUNK):
+        chunk = list(addresses[start : start + _CHUNK])
+        query = select(suppressions).where(suppressions.c.address.in_(chunk))
+        for row in conn.execute(query):
+            found[row.address] = _row_suppression(row)
+    return found
+
+
 def _find_suppression(conn: Connection, address: str) -> Suppression | None:
     row = conn.execute(select(suppressions).where(suppressions.c.address == address)).first()
-    if row is None:
-        return None
+    return None if row is None else _row_suppression(row)
+
+
+def _row_suppression(row: Row[Any]) -> Suppression:
     return Suppression(
         address=row.address,
         reason=row.reason,

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, event, inspect
 
 from mailwarden.actions.errors import ProviderError
-from mailwarden.actions.local import SuppressAction
+from mailwarden.actions.local import SuppressAction, SuppressParams
 from mailwarden.actions.port import ActionRegistry, BaseAction, Plan, Result, Risk, Verification
 from mailwarden.actions.records import FAILED, PLANNED, RUNNING, Suppression
 from mailwarden.actions.runner import ActionRunner
@@ -139,3 +139,34 @@ def test_the_suppression_list_keeps_one_entry_per_address(engine: Engine) -> Non
     got = store.get(ALEX)
     assert got is not None and got.run_key == "run-2" and got.expires_at is None
     assert store.remove(ALEX, "run-2") is True and store.get(ALEX) is None
+
+
+def test_suppressing_thousands_of_addresses_is_one_transaction(engine: Engine) -> None:
+    store = SqlSuppressionStore(engine)
+    store.put(Suppression("held@example.com", "old", "x", T0), T0)
+    store.put(Suppression("lapsed@example.com", "old", "x", T0, expires_at=T0), T0)
+    fresh = [f"user{n}@example.com" for n in range(1200)]
+    addresses = [*fresh, "held@example.com", "LAPSED@example.com", fresh[0]]
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda _conn: commits.append(1))
+    later = T0 + timedelta(hours=1)
+    added = store.put_many([Suppression(a, "bounced", "m", later) for a in addresses], later)
+    assert len(commits) == 1
+    assert added == [True] * 1200 + [False, True, False]  # held stays; a repeat counts once
+    found = store.get_many([*addresses, "nobody@example.com"])
+    assert len(found) == 1202 and "nobody@example.com" not in found
+    assert found["lapsed@example.com"].reason == "bounced"
+
+
+def test_the_suppress_action_plans_and_runs_a_large_list_in_a_few_queries(
+    engine: Engine,
+) -> None:
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    action = SuppressAction(SqlSuppressionStore(engine), FakeClock(T0))
+    params = SuppressParams(addresses=[f"u{n}@example.com" for n in range(1000)], reason="bounced")
+    plan = action.plan(params)
+    result = action.execute(params, "run-big")
+    assert len(plan.changes) == 1000 and len(result.applied) == 1000
+    assert action.verify(params).ok
+    assert len(statements) < 20
