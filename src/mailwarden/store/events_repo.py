@@ -16,7 +16,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -24,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailwarden.events.model import Event
 from mailwarden.store.engine import is_sqlite
+from mailwarden.store.event_keys import existing_keys
 from mailwarden.store.raw_body import pack, unpack
 from mailwarden.store.rows import EVENT_COLUMNS, event_rows, from_ms, row_event, to_ms
 from mailwarden.store.tables import events, raw_payloads
@@ -33,7 +33,6 @@ _SQLITE_INSERT = (
     f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
 )
-_LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +252,7 @@ class EventStore:
     def stored_by(self, raw_id: int, candidates: Sequence[Event]) -> list[Event]:
         """Those of the candidates (a payload parsed again) that this payload first stored."""
         with self._engine.connect() as conn:
-            mine = _existing_keys(conn, list(candidates), events.c.raw_id == raw_id)
+            mine = existing_keys(conn, candidates, raw_id=raw_id, sqlite=self._sqlite)
         return [e for e in candidates if (to_ms(e.occurred_at), e.id) in mine]
 
     def ping(self) -> bool:
@@ -324,13 +323,13 @@ class EventStore:
         cursor = conn.exec_driver_sql(_SQLITE_INSERT, event_rows(unique, raw_id))
         if cursor.rowcount == len(unique):
             return unique
-        mine = _existing_keys(conn, unique, events.c.raw_id == raw_id)
+        mine = existing_keys(conn, unique, raw_id=raw_id, sqlite=True)
         return [e for e in unique if (to_ms(e.occurred_at), e.id) in mine]
 
     def _insert_sqlite_checked(
         self, conn: Connection, unique: list[Event], raw_id: int
     ) -> list[Event]:
-        existing = _existing_keys(conn, unique, None)
+        existing = existing_keys(conn, unique, raw_id=None, sqlite=True)
         new = [e for e in unique if (to_ms(e.occurred_at), e.id) not in existing]
         if new:
             conn.exec_driver_sql(_SQLITE_INSERT, event_rows(new, raw_id))
@@ -345,22 +344,6 @@ class EventStore:
         )
         inserted = set(conn.execute(statement, rows).scalars())
         return [event for event in unique if event.id in inserted]
-
-
-def _existing_keys(
-    conn: Connection, candidates: list[Event], condition: ColumnElement[bool] | None
-) -> set[tuple[int, str]]:
-    keys = [(to_ms(event.occurred_at), event.id) for event in candidates]
-    found: set[tuple[int, str]] = set()
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[start : start + _LOOKUP_CHUNK]
-        query = select(events.c.occurred_ms, events.c.id).where(
-            tuple_(events.c.occurred_ms, events.c.id).in_(chunk)
-        )
-        if condition is not None:
-            query = query.where(condition)
-        found.update((int(ms), str(event_id)) for ms, event_id in conn.execute(query))
-    return found
 
 
 def _claimable(expected: str, status: str, lapsed_before: datetime | None) -> ColumnElement[bool]:
