@@ -38,20 +38,7 @@ from mailwarden.app import build
 from mailwarden.clock import FakeClock
 from mailwarden.config import Settings
 from mailwarden.detect.replay import Replayer, ReplayStats, first_time
-
-SCENARIOS = (
-    "quiet_week",
-    "bad_list_import",
-    "complaint_spike",
-    "gmail_auth_block",
-    "microsoft_throttling",
-    "ip_blocklisted",
-    "night_volume_surge",
-    "webhook_silence",
-    "engagement_collapse",
-    "complaint_creep",
-    "mixed",
-)
+from mailwarden.simulate.scenarios import NAMES as SCENARIO_NAMES
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -144,7 +131,7 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=3, help="seeds 1..N")
     parser.add_argument("--days", type=int, default=7)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default=",".join(SCENARIO_NAMES))
     parser.add_argument("--cost-scenario", default="quiet_week")
     parser.add_argument("--cost-scale", type=float, default=1.0, help="volume of the cost run")
     parser.add_argument("--cost-days", type=int, default=1)

@@ -59,6 +59,22 @@ def _waiting(service: IngestService, bus: FlakyBus, clock: FakeClock, *ids: str)
     return outcome.raw_id
 
 
+def _claimed(service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock) -> int:
+    """A payload held back by an outage ("a"), then claimed by another node just now."""
+    raw_id = _waiting(service, bus, clock, "a")
+    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
+    return raw_id
+
+
+def _claimed_by_a_dead_node(
+    service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
+) -> int:
+    """A claimed payload whose claim has outlived the lease (its node died)."""
+    raw_id = _claimed(service, store, bus, clock)
+    clock.advance(CLAIM_LEASE + RETRY)
+    return raw_id
+
+
 def _request(clock: FakeClock, *ids: str) -> WebhookRequest:
     lines = [
         orjson.dumps(
@@ -184,8 +200,7 @@ def test_a_claim_left_by_a_dead_node_is_taken_over_after_the_lease(
 def test_a_fresh_claim_is_not_taken_over(
     service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
 ) -> None:
-    raw_id = _waiting(service, bus, clock, "a")
-    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())  # another node, alive
+    raw_id = _claimed(service, store, bus, clock)  # by another node, alive
     clock.advance(CLAIM_LEASE)  # a claim exactly as old as the lease still holds
     assert service.publish_waiting() is True
     assert bus.published == [] and _status(store, raw_id) == PUBLISHING
@@ -197,8 +212,7 @@ def test_a_fresh_claim_is_not_taken_over(
 def test_a_node_that_saw_a_claim_looks_again_when_it_may_have_lapsed(
     service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
 ) -> None:
-    raw_id = _waiting(service, bus, clock, "a")
-    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())  # then that node dies
+    raw_id = _claimed(service, store, bus, clock)  # then that node dies
     clock.advance(RETRY)
     service.receive("fake", _request(clock, "b"))  # not held back by another node's claim
     assert bus.ids() == ["b"]
@@ -210,9 +224,7 @@ def test_a_node_that_saw_a_claim_looks_again_when_it_may_have_lapsed(
 def test_two_nodes_racing_for_a_lapsed_claim_publish_it_once(
     service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
 ) -> None:
-    raw_id = _waiting(service, bus, clock, "a")
-    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
-    clock.advance(CLAIM_LEASE + RETRY)
+    raw_id = _claimed_by_a_dead_node(service, store, bus, clock)
     buses = [FlakyBus(), FlakyBus()]
     nodes = [_node(store, node_bus, clock) for node_bus in buses]
     start = threading.Barrier(len(nodes))
@@ -235,9 +247,7 @@ def test_two_nodes_racing_for_a_lapsed_claim_publish_it_once(
 def test_a_claim_just_taken_over_is_left_to_its_new_holder(
     service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
 ) -> None:
-    raw_id = _waiting(service, bus, clock, "a")
-    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
-    clock.advance(CLAIM_LEASE + RETRY)
+    raw_id = _claimed_by_a_dead_node(service, store, bus, clock)
     other_bus = FlakyBus()
     other = _node(store, other_bus, clock)
     first_bus = HookBus(hook=lambda: other.publish_waiting())  # the other node flushes mid-way
@@ -249,9 +259,7 @@ def test_a_claim_just_taken_over_is_left_to_its_new_holder(
 def test_of_two_takeovers_of_one_lapsed_claim_only_one_wins(
     service: IngestService, store: EventStore, bus: FlakyBus, clock: FakeClock
 ) -> None:
-    raw_id = _waiting(service, bus, clock, "a")
-    assert store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now())
-    clock.advance(CLAIM_LEASE + RETRY)
+    raw_id = _claimed_by_a_dead_node(service, store, bus, clock)
     cutoff = clock.now() - CLAIM_LEASE
     won = [
         store.claim(raw_id, UNPUBLISHED, PUBLISHING, clock.now(), lapsed_before=cutoff)

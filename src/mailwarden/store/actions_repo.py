@@ -87,8 +87,7 @@ class SqlSuppressionStore:
 
     def get(self, address: str) -> Suppression | None:
         """Return the entry for the address, expired or not."""
-        with self._engine.connect() as conn:
-            return _find_suppression(conn, address.lower())
+        return self.get_many([address]).get(address.lower())
 
     def get_many(self, addresses: Sequence[str]) -> dict[str, Suppression]:
         """The entries of those addresses that have one, expired or not (a query per 500)."""
@@ -151,11 +150,6 @@ def _find_suppressions(conn: Connection, addresses: Sequence[str]) -> dict[str, 
         for row in conn.execute(query):
             found[row.address] = _row_suppression(row)
     return found
-
-
-def _find_suppression(conn: Connection, address: str) -> Suppression | None:
-    row = conn.execute(select(suppressions).where(suppressions.c.address == address)).first()
-    return None if row is None else _row_suppression(row)
 
 
 def _row_suppression(row: Row[Any]) -> Suppression:
