@@ -8,6 +8,7 @@ from sqlalchemy import Engine, inspect, text
 
 from mailwarden.store import migrate
 from mailwarden.store.events_repo import EventStore, RawPayload
+from mailwarden.store.rollups_repo import RollupStore
 
 
 def test_schema_downgrades_to_empty_and_upgrades_again(engine: Engine) -> None:
@@ -34,3 +35,29 @@ def test_downgrading_below_compressed_bodies_unpacks_them_first(engine: Engine) 
         assert bytes(kept.scalar_one()) == body
     migrate.upgrade(engine)
     assert store.payload(raw_id) is not None
+
+
+def test_rollup_counters_survive_the_rebuild_of_their_table_both_ways(engine: Engine) -> None:
+    counts = {(29_000_000 + n, "campaign", f"c{n % 7}", "delivered"): n + 1 for n in range(50)}
+    RollupStore(engine).add(counts)
+    migrate.downgrade(engine, "0009")
+    assert _rollup_counts(engine) == counts
+    migrate.upgrade(engine)
+    assert _rollup_counts(engine) == counts
+    RollupStore(engine).add(counts)  # the upsert still finds the primary key
+    assert _rollup_counts(engine) == {key: 2 * count for key, count in counts.items()}
+
+
+def test_sqlite_keeps_rollups_clustered_on_their_key(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        schema = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'rollups'"))
+        assert "WITHOUT ROWID" in schema.scalar_one().upper()
+
+
+def _rollup_counts(engine: Engine) -> dict[tuple[int, str, str, str], int]:
+    rows = RollupStore(engine).rows(0)
+    return {
+        (minute, dimension, key, metric): count for minute, dimension, key, metric, count in rows
+    }

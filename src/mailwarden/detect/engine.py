@@ -112,10 +112,9 @@ class DetectionEngine:
         if not batch:
             return
         rows = by_key(batch)
-        counts = store_counts(batch, rows) if self._rollups is not None else None
         with self._lock:
-            if counts is not None:
-                self._pending.update(counts)
+            if self._rollups is not None:
+                store_counts(batch, rows, into=self._pending)
                 if len(self._pending) >= FLUSH_ROWS:
                     self.flush()
             if self.state.started is None:

@@ -75,7 +75,11 @@ class CohortBook:
                 if found is None or (kind == "opened" and is_machine_open(event)):
                     continue
                 del pending[message]  # type: ignore[arg-type]
-                if int(event.occurred_at.timestamp()) // 60 - found[0] <= lag:
+                at = event.occurred_at
+                minute = minutes.get(at)
+                if minute is None:
+                    minute = minutes[at] = int(at.timestamp()) // 60
+                if minute - found[0] <= lag:
                     row = fresh.get(found)
                     if row is None:
                         row = fresh[found] = [0, 0]

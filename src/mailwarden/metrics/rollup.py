@@ -173,14 +173,17 @@ def by_key(batch: RollupBatch) -> dict[tuple[ScopeKey, int], Row]:
 
 
 def store_counts(
-    batch: RollupBatch, rows: dict[tuple[ScopeKey, int], Row] | None = None
+    batch: RollupBatch,
+    rows: dict[tuple[ScopeKey, int], Row] | None = None,
+    into: Counter[StoreKey] | None = None,
 ) -> Counter[StoreKey]:
-    """The batch as (minute, dimension, key, metric) counters for the store."""
-    out: Counter[StoreKey] = Counter()
+    """The batch as (minute, dimension, key, metric) counters for the store (added into
+    `into`, counters pending from earlier batches, when given)."""
+    out: Counter[StoreKey] = Counter() if into is None else into
     for ((dimension, key), minute), row in (rows if rows is not None else by_key(batch)).items():
         for slot, count in enumerate(row):
             if count:
-                out[(minute, dimension, key, SLOTS[slot])] = count
+                out[(minute, dimension, key, SLOTS[slot])] += count
     for ((minute, domain, campaign, provider, ip), metric), count in batch.reasons.items():
         for dimension, key in scope_keys(domain, campaign, provider, ip):
             out[(minute, dimension, key, metric)] += count

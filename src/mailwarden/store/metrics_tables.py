@@ -7,7 +7,8 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyCons
 from mailwarden.store.tables import metadata
 
 # One counter per (minute, dimension, key, metric); upserted by adding. A time-leading key
-# keeps inserts nearly sequential and makes "the last N days" a range scan.
+# keeps inserts nearly sequential and makes "the last N days" a range scan; on SQLite the
+# table is clustered on that key (WITHOUT ROWID, migration 0010).
 rollups = Table(
     "rollups",
     metadata,
@@ -17,6 +18,7 @@ rollups = Table(
     Column("metric", Text, nullable=False),
     Column("count", BigInteger, nullable=False),
     PrimaryKeyConstraint("minute", "dimension", "key", "metric"),
+    sqlite_with_rowid=False,
 )
 
 findings = Table(

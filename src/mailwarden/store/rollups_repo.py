@@ -8,6 +8,7 @@ from typing import Final
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql
 
+from mailwarden.store.driver import sqlite_executemany
 from mailwarden.store.engine import is_sqlite
 from mailwarden.store.metrics_tables import rollups
 
@@ -32,10 +33,10 @@ class RollupStore:
         if not counts:
             return
         rows = [(*key, count) for key, count in counts.items() if count]
+        if self._sqlite:
+            sqlite_executemany(self._engine, _SQLITE_UPSERT, rows)
+            return
         with self._engine.begin() as conn:
-            if self._sqlite:
-                conn.exec_driver_sql(_SQLITE_UPSERT, rows)
-                return
             statement = postgresql.insert(rollups)
             statement = statement.on_conflict_do_update(
                 index_elements=["minute", "dimension", "key", "metric"],
