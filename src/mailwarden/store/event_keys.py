@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Connection, select, tuple_
+from sqlalchemy.engine.interfaces import DBAPICursor
 
 from mailwarden.events.model import Event
 from mailwarden.store.rows import to_ms
@@ -24,26 +25,36 @@ def existing_keys(
     conn: Connection, candidates: Sequence[Event], *, raw_id: int | None, sqlite: bool
 ) -> set[Key]:
     """The keys of the candidates already stored (only those raw_id stored, when given)."""
+    if sqlite:
+        return sqlite_keys(conn.connection.cursor(), candidates, raw_id=raw_id)
     keys = [(to_ms(event.occurred_at), event.id) for event in candidates]
-    lookup = _sqlite_keys if sqlite else _keys
     found: set[Key] = set()
     for start in range(0, len(keys), CHUNK):
-        found |= lookup(conn, keys[start : start + CHUNK], raw_id)
+        found |= _keys(conn, keys[start : start + CHUNK], raw_id)
     return found
 
 
-def _sqlite_keys(conn: Connection, keys: list[Key], raw_id: int | None) -> set[Key]:
-    rows = ", ".join("(?, ?)" for _ in keys)
-    sql = (
-        f"WITH k(ms, id) AS (VALUES {rows}) "  # noqa: S608 - placeholders only, values bound
-        "SELECT e.occurred_ms, e.id FROM k JOIN events e ON e.occurred_ms = k.ms AND e.id = k.id"
-    )
-    params: list[object] = [value for key in keys for value in key]
-    if raw_id is not None:
-        sql += " WHERE e.raw_id = ?"
-        params.append(raw_id)
-    result = conn.exec_driver_sql(sql, tuple(params))
-    return {(int(ms), str(event_id)) for ms, event_id in result}
+def sqlite_keys(
+    cursor: DBAPICursor, candidates: Sequence[Event], *, raw_id: int | None
+) -> set[Key]:
+    """existing_keys on SQLite, through a sqlite3 cursor (inside the caller's transaction)."""
+    keys = [(to_ms(event.occurred_at), event.id) for event in candidates]
+    found: set[Key] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        rows = ", ".join("(?, ?)" for _ in chunk)
+        sql = (
+            f"WITH k(ms, id) AS (VALUES {rows}) "  # noqa: S608 - placeholders only, values bound
+            "SELECT e.occurred_ms, e.id FROM k "
+            "JOIN events e ON e.occurred_ms = k.ms AND e.id = k.id"
+        )
+        params: list[object] = [value for key in chunk for value in key]
+        if raw_id is not None:
+            sql += " WHERE e.raw_id = ?"
+            params.append(raw_id)
+        cursor.execute(sql, params)
+        found.update((int(ms), str(event_id)) for ms, event_id in cursor.fetchall())
+    return found
 
 
 def _keys(conn: Connection, keys: list[Key], raw_id: int | None) -> set[Key]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -22,64 +21,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 
 from mailwarden.events.model import Event
+from mailwarden.store import sqlite_ingest
 from mailwarden.store.engine import is_sqlite
 from mailwarden.store.event_keys import existing_keys
+from mailwarden.store.payloads import RawPayload, Recording, StoredPayload, StoreResult
 from mailwarden.store.raw_body import pack, unpack
 from mailwarden.store.rows import EVENT_COLUMNS, event_rows, from_ms, row_event, to_ms
 from mailwarden.store.tables import events, raw_payloads
 
-# Column names are constants and values are bound, so the f-string is safe.
-_SQLITE_INSERT = (
-    f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RawPayload:
-    """A payload as it arrived, before or after parsing."""
-
-    provider: str
-    source: str
-    received_at: datetime
-    headers: dict[str, str]
-    body: bytes
-    verified: bool
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPayload:
-    """A raw payload row as kept, with its processing status."""
-
-    id: int
-    provider: str
-    source: str
-    received_at_ms: int
-    headers: dict[str, str]
-    body: bytes
-    verified: bool
-    status: str
-    reason: str | None
-    event_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Recording:
-    """One payload to keep, with the events parsed from it and its status."""
-
-    raw: RawPayload
-    events: Sequence[Event]
-    status: str
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoreResult:
-    """What one write did: the raw payload's id and the events that were new."""
-
-    raw_id: int
-    new_events: list[Event]
-    duplicates: int
+__all__ = ["EventStore", "RawPayload", "Recording", "StoreResult", "StoredPayload"]
 
 
 class EventStore:
@@ -99,13 +49,15 @@ class EventStore:
 
     def record_many(self, recordings: Sequence[Recording]) -> list[StoreResult]:
         """Keep several payloads and their new events in one transaction (group commit)."""
+        if self._sqlite:
+            return sqlite_ingest.record_many(self._engine, recordings)
         results: list[StoreResult] = []
         with self._engine.begin() as conn:
             for item in recordings:
                 now_ms = to_ms(item.raw.received_at)
                 count = len(item.events)
                 raw_id = self._insert_raw(conn, item.raw, item.status, item.reason, now_ms, count)
-                new = self._insert_events(conn, item.events, raw_id, fresh_raw=True)
+                new = self._insert_events(conn, item.events, raw_id)
                 results.append(StoreResult(raw_id, new, count - len(new)))
         return results
 
@@ -120,7 +72,7 @@ class EventStore:
                 .where(raw_payloads.c.id == raw_id)
                 .values(status=status, reason=None, event_count=len(parsed), updated_ms=now_ms)
             )
-            new = self._insert_events(conn, parsed, raw_id, fresh_raw=False)
+            new = self._insert_events(conn, parsed, raw_id)
         return StoreResult(raw_id, new, len(parsed) - len(new))
 
     def mark(self, raw_id: int, status: str, reason: str | None, at: datetime) -> None:
@@ -293,46 +245,19 @@ class EventStore:
         }
         return int(conn.execute(self._raw_insert, values).scalar_one())
 
-    def _insert_events(
-        self,
-        conn: Connection,
-        parsed: Sequence[Event],
-        raw_id: int,
-        *,
-        fresh_raw: bool,
-    ) -> list[Event]:
+    def _insert_events(self, conn: Connection, parsed: Sequence[Event], raw_id: int) -> list[Event]:
         if not parsed:
             return []
-        # One payload naming an event id twice means the same event (first copy wins).
-        unique = list({event.id: event for event in parsed}.values())
+        unique = sqlite_ingest.unique_events(parsed)
         if not self._sqlite:
             new = self._insert_returning(conn, unique, raw_id)
-        elif fresh_raw:
-            new = self._insert_sqlite_fresh(conn, unique, raw_id)
-        else:
-            new = self._insert_sqlite_checked(conn, unique, raw_id)
+        else:  # a replay on SQLite; fresh payloads take sqlite_ingest
+            existing = existing_keys(conn, unique, raw_id=None, sqlite=True)
+            new = [e for e in unique if (to_ms(e.occurred_at), e.id) not in existing]
+            if new:
+                conn.exec_driver_sql(sqlite_ingest.EVENT_INSERT, event_rows(new, raw_id))
         for event in new:
             event.raw_ref = raw_id
-        return new
-
-    def _insert_sqlite_fresh(
-        self, conn: Connection, unique: list[Event], raw_id: int
-    ) -> list[Event]:
-        # Rows this call adds carry this payload's brand-new raw_id; a repeat keeps the
-        # raw_id of the payload that brought it first. Only a short count needs a look-up.
-        cursor = conn.exec_driver_sql(_SQLITE_INSERT, event_rows(unique, raw_id))
-        if cursor.rowcount == len(unique):
-            return unique
-        mine = existing_keys(conn, unique, raw_id=raw_id, sqlite=True)
-        return [e for e in unique if (to_ms(e.occurred_at), e.id) in mine]
-
-    def _insert_sqlite_checked(
-        self, conn: Connection, unique: list[Event], raw_id: int
-    ) -> list[Event]:
-        existing = existing_keys(conn, unique, raw_id=None, sqlite=True)
-        new = [e for e in unique if (to_ms(e.occurred_at), e.id) not in existing]
-        if new:
-            conn.exec_driver_sql(_SQLITE_INSERT, event_rows(new, raw_id))
         return new
 
     def _insert_returning(self, conn: Connection, unique: list[Event], raw_id: int) -> list[Event]:

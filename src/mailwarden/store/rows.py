@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import orjson
 
-from mailwarden.events.model import SECURITY_PREFIX, Bounce, Complaint, Event
+from mailwarden.events.model import EVENT_TYPES, SECURITY_PREFIX, Bounce, Complaint, Event
 
 # Columns are what queries filter and group on; everything else rides in one JSON
 # "detail" document, which keeps the row narrow and the insert fast.
@@ -43,61 +43,59 @@ def from_ms(ms: int) -> datetime:
 def event_rows(events: Iterable[Event], raw_id: int | None) -> list[tuple[Any, ...]]:
     """Rows for a batch of events; each distinct time is converted once (a batch shares few)."""
     millis: dict[datetime, int] = {}
-    rows = []
+    dumps = orjson.dumps
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    # One loop body, no call per event: this runs for every event on the ingest hot path.
     for event in events:
         when = event.occurred_at
         ms = millis.get(when)
         if ms is None:
             ms = millis[when] = to_ms(when)
-        rows.append(_row(event, raw_id, ms))
+        detail: dict[str, Any] = {}
+        if event.message_id is not None:
+            detail["message_id"] = event.message_id
+        if event.tags:
+            detail["tags"] = event.tags
+        bounce = event.bounce
+        if bounce is not None:
+            detail["smtp_code"] = bounce.smtp_code
+            detail["status"] = bounce.status
+            detail["diagnostic"] = bounce.diagnostic
+        if event.complaint is not None:
+            detail["feedback_type"] = event.complaint.feedback_type
+        if event.url is not None:
+            detail["url"] = event.url
+        if event.user_agent is not None:
+            detail["user_agent"] = event.user_agent
+        if event.type not in EVENT_TYPES and event.type.startswith(SECURITY_PREFIX):
+            for name in _SECURITY:
+                detail[name] = getattr(event, name)
+        if event.extra:
+            detail["extra"] = event.extra
+        append(
+            (
+                event.id,
+                event.type,
+                ms,
+                event.provider,
+                event.recipient,
+                event.mailbox_provider,
+                event.sending_domain,
+                event.sending_ip,
+                event.campaign,
+                None if bounce is None else bounce.bounce_class,
+                None if bounce is None else bounce.reason,
+                raw_id if raw_id is not None else event.raw_ref,
+                dumps(detail).decode(),
+            )
+        )
     return rows
 
 
 def event_row(event: Event, raw_id: int | None) -> tuple[Any, ...]:
     """Return the event as a tuple in EVENT_COLUMNS order."""
-    return _row(event, raw_id, to_ms(event.occurred_at))
-
-
-def _row(event: Event, raw_id: int | None, occurred_ms: int) -> tuple[Any, ...]:
-    bounce = event.bounce
-    bounce_class: str | None = None
-    bounce_reason: str | None = None
-    detail: dict[str, Any] = {}
-    if event.message_id is not None:
-        detail["message_id"] = event.message_id
-    if event.tags:
-        detail["tags"] = event.tags
-    if bounce is not None:
-        detail["smtp_code"] = bounce.smtp_code
-        detail["status"] = bounce.status
-        detail["diagnostic"] = bounce.diagnostic
-        bounce_class, bounce_reason = bounce.bounce_class, bounce.reason
-    if event.complaint is not None:
-        detail["feedback_type"] = event.complaint.feedback_type
-    if event.url is not None:
-        detail["url"] = event.url
-    if event.user_agent is not None:
-        detail["user_agent"] = event.user_agent
-    if event.type.startswith(SECURITY_PREFIX):
-        for name in _SECURITY:
-            detail[name] = getattr(event, name)
-    if event.extra:
-        detail["extra"] = event.extra
-    return (
-        event.id,
-        event.type,
-        occurred_ms,
-        event.provider,
-        event.recipient,
-        event.mailbox_provider,
-        event.sending_domain,
-        event.sending_ip,
-        event.campaign,
-        bounce_class,
-        bounce_reason,
-        raw_id if raw_id is not None else event.raw_ref,
-        orjson.dumps(detail).decode(),
-    )
+    return event_rows((event,), raw_id)[0]
 
 
 def row_event(row: Sequence[Any]) -> Event:

@@ -52,20 +52,20 @@ SIGNATURE_HEADER: Final = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER: Final = "X-Twilio-Email-Event-Webhook-Timestamp"
 KEY_ENV: Final = "MAILWARDEN_SENDGRID_WEBHOOK_PUBLIC_KEY"
 
-_TYPES: Final[dict[str, str]] = {
-    "processed": "queued",
-    "delivered": "delivered",
-    "deferred": "deferred",
-    "bounce": "bounced",
-    "dropped": "dropped",
-    "spamreport": "complained",
-    "unsubscribe": "unsubscribed",
-    "group_unsubscribe": "unsubscribed",
-    "open": "opened",
-    "click": "clicked",
+# SendGrid event -> (canonical type, whether it is a delivery event, whether it failed).
+# On delivery events ``ip`` is the sending IP; on the others it is the recipient's.
+_KINDS: Final[dict[str, tuple[str, bool, bool]]] = {
+    "processed": ("queued", True, False),
+    "delivered": ("delivered", True, False),
+    "deferred": ("deferred", True, True),
+    "bounce": ("bounced", True, True),
+    "dropped": ("dropped", True, True),
+    "spamreport": ("complained", False, False),
+    "unsubscribe": ("unsubscribed", False, False),
+    "group_unsubscribe": ("unsubscribed", False, False),
+    "open": ("opened", False, False),
+    "click": ("clicked", False, False),
 }
-_FAILURES: Final = frozenset({"bounce", "deferred", "dropped"})
-_DELIVERY: Final = frozenset({"processed", "delivered", "deferred", "bounce", "dropped"})
 _FROM_KEYS: Final = ("from", "from_email", "from_address")
 _CLASSIFICATIONS: Final[dict[str, Hint]] = {
     "invalid address": Hint("hard", "userunknown"),
@@ -134,7 +134,7 @@ class SendGridProvider:
             )
         result = ParseResult()
         append = result.events.append
-        seen = _BatchMemo({}, {})
+        seen = _BatchMemo({}, {}, {}, {})
         for index, raw in enumerate(data):
             try:
                 event = _event(raw, result.notes, index, seen)
@@ -162,10 +162,12 @@ def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
 
 
 class _BatchMemo(NamedTuple):
-    """What one batch has already worked out: provider per domain, datetime per second."""
+    """What one batch has already worked out, so each distinct value is worked out once."""
 
-    providers: dict[str, str]
-    times: dict[int, datetime]
+    times: dict[int, datetime]  # whole seconds -> datetime
+    domains: dict[str, str]  # sending_domain custom arg -> normalised
+    providers: dict[str, str]  # "@domain" part of an address -> mailbox provider
+    bounces: dict[tuple[Any, ...], tuple[Any, ...]]  # failure fields -> Bounce fields
 
 
 def _event(raw: Any, notes: list[str], index: int, seen: _BatchMemo) -> Event | None:
@@ -180,20 +182,22 @@ def _event(raw: Any, notes: list[str], index: int, seen: _BatchMemo) -> Event | 
         raise PayloadError(f"must be a JSON object, got {type_name(raw)}")
     pop = raw.pop
     kind = pop("event", None)
-    if type(kind) is not str or not kind:
-        kind = require_str({"event": kind}, "event")
-    etype = _TYPES.get(kind)
-    if etype is None:
-        raw["event"] = kind  # the raw payload keeps it; this object is discarded anyway
-        notes.append(f"event[{index}]: skipped SendGrid event type {kind[:40]!r}")
+    mapped = _KINDS.get(kind) if type(kind) is str else None
+    if mapped is None:
+        _skip(kind, notes, index)
         return None
+    etype, delivery, failure = mapped
+    times, domains, providers, bounces = seen
     email = pop("email", None)
     if type(email) is not str or not email:
         email = require_str({"email": email}, "email")
     sg_event_id = pop("sg_event_id", None)
     if type(sg_event_id) is not str or not sg_event_id:
         sg_event_id = require_str({"sg_event_id": sg_event_id}, "sg_event_id")
-    occurred_at = _occurred_at(pop("timestamp", None), seen.times)
+    stamp = pop("timestamp", None)
+    occurred_at = times.get(stamp) if type(stamp) is int else None
+    if occurred_at is None:
+        occurred_at = _occurred_at(stamp, times)
     message_id = pop("sg_message_id", None)
     if type(message_id) is not str:
         message_id = opt_str(message_id)
@@ -202,16 +206,29 @@ def _event(raw: Any, notes: list[str], index: int, seen: _BatchMemo) -> Event | 
     campaign = pop("campaign", None)
     if type(campaign) is not str or not campaign:
         campaign = opt_str(campaign) or _marketing_campaign(raw)
-    sending_domain = _sending_domain(pop("sending_domain", None), raw)
-    sending_ip = url = user_agent = None
-    bounce = None
-    if kind in _DELIVERY:
-        sending_ip = opt_str(pop("ip", None))
-        if kind in _FAILURES:
-            bounce = _bounce(raw, kind)
+    explicit = pop("sending_domain", None)
+    sending_domain = domains.get(explicit) if type(explicit) is str else None
+    if sending_domain is None:
+        sending_domain = _sending_domain(explicit, raw, domains)
+    at = email.rfind("@")
+    domain = email[at:] if at >= 0 else "!" + email  # an address without "@" is its own key
+    provider = providers.get(domain)
+    if provider is None:
+        provider = providers[domain] = mailbox_provider(email)
+    sending_ip = url = user_agent = bounce = None
+    if delivery:
+        sending_ip = pop("ip", None)
+        if sending_ip is not None and (type(sending_ip) is not str or not sending_ip):
+            sending_ip = opt_str(sending_ip)
+        if failure:
+            bounce = _bounce(raw, kind, bounces)
     else:
-        url = opt_str(pop("url", None))
-        user_agent = opt_str(pop("useragent", None))
+        url = pop("url", None)
+        if url is not None and (type(url) is not str or not url):
+            url = opt_str(url)
+        user_agent = pop("useragent", None)
+        if user_agent is not None and (type(user_agent) is not str or not user_agent):
+            user_agent = opt_str(user_agent)
     return Event(
         "sg:" + sg_event_id,
         etype,
@@ -219,7 +236,7 @@ def _event(raw: Any, notes: list[str], index: int, seen: _BatchMemo) -> Event | 
         "sendgrid",
         message_id,
         email,
-        _mailbox_provider(email, seen.providers),
+        provider,
         sending_domain,
         sending_ip,
         campaign,
@@ -230,6 +247,13 @@ def _event(raw: Any, notes: list[str], index: int, seen: _BatchMemo) -> Event | 
         user_agent,
         raw,
     )
+
+
+def _skip(kind: Any, notes: list[str], index: int) -> None:
+    """Note an event type the canonical model has no place for; raise if there is no type."""
+    if type(kind) is not str or not kind:
+        require_str({"event": kind}, "event")
+    notes.append(f"event[{index}]: skipped SendGrid event type {kind[:40]!r}")
 
 
 def _occurred_at(stamp: Any, times: dict[int, datetime]) -> datetime:
@@ -250,15 +274,6 @@ def _all_text(items: list[Any]) -> bool:
     return True
 
 
-def _mailbox_provider(email: str, cache: dict[str, str]) -> str:
-    """mailbox_provider(email), remembered per domain part within one batch."""
-    domain = email[email.rfind("@") + 1 :]
-    found = cache.get(domain)
-    if found is None:
-        found = cache[domain] = mailbox_provider(email)
-    return found
-
-
 def _marketing_campaign(raw: dict[str, Any]) -> str | None:
     """Campaign when no custom arg names one: marketing campaign, else single-send name."""
     if "marketing_campaign_name" in raw or "singlesend_name" in raw:
@@ -266,10 +281,11 @@ def _marketing_campaign(raw: dict[str, Any]) -> str | None:
     return None
 
 
-def _sending_domain(explicit: Any, raw: dict[str, Any]) -> str | None:
-    """Sending domain: custom arg sending_domain, else the domain of a from-ish field."""
+def _sending_domain(explicit: Any, raw: dict[str, Any], known: dict[str, str]) -> str | None:
+    """Sending domain: custom arg sending_domain (remembered), else a from-ish field's domain."""
     if isinstance(explicit, str) and explicit.strip():
-        return explicit.strip().lower()
+        found = known[explicit] = explicit.strip().lower()
+        return found
     for key in _FROM_KEYS:
         if key in raw:
             domain = recipient_domain(opt_str(raw[key]))
@@ -278,27 +294,49 @@ def _sending_domain(explicit: Any, raw: dict[str, Any]) -> str | None:
     return None
 
 
-def _bounce(raw: dict[str, Any], kind: str) -> Bounce:
-    """Describe a bounce, deferral or drop, with SendGrid's own hints where they are reliable."""
+def _bounce(
+    raw: dict[str, Any], kind: str, known: dict[tuple[Any, ...], tuple[Any, ...]]
+) -> Bounce:
+    """Describe a bounce, deferral or drop; identical failures in a batch are classified once."""
     status = opt_str(raw.pop("status", None))
     reason = opt_str(raw.pop("reason", None))
     response = opt_str(raw.pop("response", None))
     attempt = as_int(raw.get("attempt"))
     if attempt is not None:
         raw["attempt"] = attempt
+    classification = raw.get("bounce_classification")
+    if not isinstance(classification, str):
+        classification = None
+    key = (kind, status, reason, response, classification, raw.get("type") == "blocked")
+    fields = known.get(key)
+    if fields is None:
+        found = _failure(*key)
+        fields = known[key] = (
+            found.bounce_class,
+            found.reason,
+            found.smtp_code,
+            found.status,
+            found.diagnostic,
+        )
+    return Bounce(*fields)
+
+
+def _failure(
+    kind: str,
+    status: str | None,
+    reason: str | None,
+    response: str | None,
+    classification: str | None,
+    blocked: bool,
+) -> Bounce:
+    """Classify one failure, with SendGrid's own hints where they are reliable."""
+    hint = _CLASSIFICATIONS.get(classification.strip().lower()) if classification else None
     if kind == "deferred":
-        return make_bounce(None, status, response or reason, _classification(raw) or _DEFERRED)
+        return make_bounce(None, status, response or reason, hint or _DEFERRED)
     if kind == "dropped":
-        hint = _DROP_REASONS.get(reason.split(" (")[0].strip().lower()) if reason else None
-        return make_bounce(None, status, reason, hint)
-    hint = _classification(raw)
-    if raw.get("type") == "blocked":
+        drop = _DROP_REASONS.get(reason.split(" (")[0].strip().lower()) if reason else None
+        return make_bounce(None, status, reason, drop)
+    if blocked:
         block = hint.reason if hint is not None and hint.bounce_class == "block" else "blocked"
         hint = Hint("block", block, STRONG)
     return make_bounce(None, status, reason or response, hint)
-
-
-def _classification(raw: dict[str, Any]) -> Hint | None:
-    """SendGrid's bounce_classification as a (weak) hint."""
-    value = raw.get("bounce_classification")
-    return _CLASSIFICATIONS.get(value.strip().lower()) if isinstance(value, str) else None
