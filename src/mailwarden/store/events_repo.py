@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -27,7 +28,7 @@ from mailwarden.store.event_keys import existing_keys
 from mailwarden.store.payloads import RawPayload, Recording, StoredPayload, StoreResult
 from mailwarden.store.raw_body import pack, unpack
 from mailwarden.store.rows import EVENT_COLUMNS, event_rows, from_ms, row_event, to_ms
-from mailwarden.store.tables import events, raw_payloads
+from mailwarden.store.tables import INDEXED_TYPES, INDEXED_TYPES_SQL, events, raw_payloads
 
 __all__ = ["EventStore", "RawPayload", "Recording", "StoreResult", "StoredPayload"]
 
@@ -180,6 +181,8 @@ class EventStore:
         )
         if type_ is not None:
             query = query.where(events.c.type == type_)
+            if type_ in INDEXED_TYPES:
+                query = query.where(text(INDEXED_TYPES_SQL))
         if since is not None:
             query = query.where(events.c.occurred_ms >= to_ms(since))
         if until is not None:

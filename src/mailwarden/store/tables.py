@@ -13,6 +13,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -59,6 +60,23 @@ events = Table(
     Column("detail", Text, nullable=False),
 )
 Index("ux_events_occurred_id", events.c.occurred_ms, events.c.id, unique=True)
+# The few event types a response reads by type (the recipients to suppress after complaints
+# or hard bounces): a partial index holds only them, so ingest barely pays for it, and a
+# query that names the same IN list (see events_repo.events) finds a day of complaints
+# without reading a day of deliveries and opens.
+INDEXED_TYPES = ("bounced", "complained", "unsubscribed")
+# Literal, as SQLite uses a partial index only for a query that repeats its WHERE term; ORs,
+# not IN: SQLite builds an IN list's lookup table for every inserted row (inserts took twice
+# as long), and tests a few equalities almost for free.
+INDEXED_TYPES_SQL = "(" + " OR ".join(f"type = '{name}'" for name in INDEXED_TYPES) + ")"
+_INDEXED = text(INDEXED_TYPES_SQL)
+Index(
+    "ix_events_rare_type",
+    events.c.type,
+    events.c.occurred_ms,
+    sqlite_where=_INDEXED,
+    postgresql_where=_INDEXED,
+)
 
 webhook_tokens = Table(
     "webhook_tokens",
