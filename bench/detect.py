@@ -11,10 +11,13 @@ as a step, and over the step changes the issue's target names (bad list, blocks,
 throttling, surges, silence), leaving out complaint spikes and engagement collapse, whose
 signal trails the step by nature.
 
-Cost: one scenario per seed is replayed twice more, ingest alone (detection disabled) and
-with detection, back to back in this process; the overhead is the ratio of their per-event
-CPU time (wall time too, noisier on a shared machine). Prints in words, then one JSON line
-per figure group.
+Cost: one scenario (a quiet day) per seed and volume is replayed twice more, ingest alone
+(detection disabled) and with detection, back to back in this process; the overhead is the
+ratio of their per-event CPU time (wall time too, noisier on a shared machine). Detection
+costs something per event and something per simulated minute (each minute's tick: windows
+slid, cohorts matured, keys evaluated, rollups written), so the overhead falls as volume
+rises; from two volumes the bench solves for both parts and prints the per-event part
+against ingest. Prints in words, then one JSON line per figure group.
 """
 
 from __future__ import annotations
@@ -91,10 +94,41 @@ def measure_cost(path: Path, db: Path) -> dict[str, float]:
         services.close()
         figures[f"{label}_events_per_s"] = stats.events_per_second
         figures[f"{label}_cpu_us_per_event"] = cpu / max(stats.lines, 1) * 1e6
+        figures["events"] = stats.lines
     return figures
 
 
-def _describe(summary: dict[str, Any], incidents: dict[str, Any], cost: dict[str, Any]) -> None:
+def _median_cost(runs: list[dict[str, float]], days: int) -> dict[str, float]:
+    """The median of each figure over the seeds, with the overheads and the events a minute."""
+    cost = {key: statistics.median(c[key] for c in runs) for key in runs[0]}
+    cost["overhead"] = cost["replay_cpu_us_per_event"] / cost["ingest_only_cpu_us_per_event"] - 1
+    cost["overhead_wall"] = cost["ingest_only_events_per_s"] / cost["replay_events_per_s"] - 1
+    cost["events_per_minute"] = cost["events"] / (days * 1440)
+    return cost
+
+
+def split_cost(cost: dict[float, dict[str, float]]) -> dict[str, float]:
+    """Detection's CPU per event and per simulated minute, solved from the lowest and the
+    highest volume (overhead per event = per_event + per_minute / events a minute)."""
+    if len(cost) < 2:
+        return {}
+    low, high = cost[min(cost)], cost[max(cost)]
+    extra = [c["replay_cpu_us_per_event"] - c["ingest_only_cpu_us_per_event"] for c in (low, high)]
+    rates = [c["events_per_minute"] for c in (low, high)]
+    if rates[0] == rates[1]:
+        return {}
+    per_minute = (extra[0] - extra[1]) / (1 / rates[0] - 1 / rates[1])
+    per_event = extra[1] - per_minute / rates[1]
+    ingest = high["ingest_only_cpu_us_per_event"]
+    return {
+        "per_event_us": per_event,
+        "per_minute_us": per_minute,
+        "ingest_us_per_event": ingest,
+        "per_event_overhead": per_event / ingest,
+    }
+
+
+def _describe(summary: dict[str, Any], incidents: dict[str, Any]) -> None:
     print(
         f"detection: {summary['runs']} scenario runs, {summary['incidents']} injected incidents;"
         f" recall {summary['recall']}, precision {summary['precision']} (warning/critical"
@@ -114,12 +148,24 @@ def _describe(summary: dict[str, Any], incidents: dict[str, Any], cost: dict[str
             f" {figures['median_delay_min']} min, p90 {figures['p90_delay_min']} min,"
             f" first caught by {figures['first_kinds']}"
         )
+
+
+def _describe_cost(scale: float, cost: dict[str, Any]) -> None:
     print(
-        f"detection cost: replay {cost['replay_events_per_s']:,.0f} events/s with detection,"
+        f"detection cost at scale {scale:g} ({cost['events_per_minute']:,.0f} events a minute):"
+        f" replay {cost['replay_events_per_s']:,.0f} events/s with detection,"
         f" {cost['ingest_only_events_per_s']:,.0f} events/s ingest alone (same files, same"
         f" run); CPU per event {cost['replay_cpu_us_per_event']:.1f} us vs"
         f" {cost['ingest_only_cpu_us_per_event']:.1f} us: detection adds"
         f" {cost['overhead']:.0%} (floor: at most 30 %)"
+    )
+
+
+def _describe_split(split: dict[str, float]) -> None:
+    print(
+        f"detection cost split: {split['per_event_us']:.2f} us per event"
+        f" ({split['per_event_overhead']:.0%} of ingest's {split['ingest_us_per_event']:.1f} us)"
+        f" plus {split['per_minute_us'] / 1000:.2f} ms per simulated minute"
     )
 
 
@@ -133,7 +179,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--scenarios", default=",".join(SCENARIO_NAMES))
     parser.add_argument("--cost-scenario", default="quiet_week")
-    parser.add_argument("--cost-scale", type=float, default=1.0, help="volume of the cost run")
+    parser.add_argument(
+        "--cost-scales", default="1,5", help="volumes of the cost runs (1: ~160 events a minute)"
+    )
     parser.add_argument("--cost-days", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
     parser.add_argument("--hot-path-events", type=int, default=200_000)
@@ -142,7 +190,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = args.workdir or Path(scratch)
         runs: list[RunScore] = []
-        costs: list[dict[str, float]] = []
+        scales = [float(scale) for scale in args.cost_scales.split(",") if scale]
+        costs: dict[float, list[dict[str, float]]] = {scale: [] for scale in scales}
         for seed in range(1, args.seeds + 1):
             folder = work / f"seed{seed}"
             if not (folder / "quiet_week.ndjson.truth.json").exists():
@@ -157,18 +206,22 @@ def main() -> None:
                     f" {sum(hit is not None for _, hit in run.caught)}/{len(run.caught)}",
                     flush=True,
                 )
-            cost_file = work / f"cost{seed}" / f"{args.cost_scenario}.ndjson"
-            if not cost_file.exists():
-                cost_file.parent.mkdir(parents=True, exist_ok=True)
-                simulate(seed, args.cost_scale, args.cost_days, str(cost_file), args.cost_scenario)
-            costs.append(measure_cost(cost_file, work / "cost.db"))
+            for scale in scales:
+                cost_file = work / f"cost{seed}-{scale:g}" / f"{args.cost_scenario}.ndjson"
+                if not cost_file.exists():
+                    cost_file.parent.mkdir(parents=True, exist_ok=True)
+                    simulate(seed, scale, args.cost_days, str(cost_file), args.cost_scenario)
+                costs[scale].append(measure_cost(cost_file, work / "cost.db"))
     summary = summarise(runs)
     incidents = per_incident(runs)
-    cost = {key: statistics.median(c[key] for c in costs) for key in costs[0]}
-    cost["overhead"] = cost["replay_cpu_us_per_event"] / cost["ingest_only_cpu_us_per_event"] - 1
-    cost["overhead_wall"] = cost["ingest_only_events_per_s"] / cost["replay_events_per_s"] - 1
+    cost = {scale: _median_cost(figures, args.cost_days) for scale, figures in costs.items()}
+    split = split_cost(cost)
     hot = measure_hot_path(args.hot_path_events)
-    _describe(summary, incidents, cost)
+    _describe(summary, incidents)
+    for scale, figures in cost.items():
+        _describe_cost(scale, figures)
+    if split:
+        _describe_split(split)
     print(
         f"detection cost on the webhook hot path: SendGrid batches of 500, CPU per event"
         f" {hot['with_detection_cpu_us_per_event']:.2f} us with detection vs"
@@ -178,14 +231,17 @@ def main() -> None:
     _emit(summary)
     _emit({"bench": "detect_incidents", **incidents})
     _emit({"bench": "detect_kinds", **per_kind(runs)})
-    _emit(
-        {
-            "bench": "detect_cost",
-            "scale": args.cost_scale,
-            "scenario": args.cost_scenario,
-            **{key: round(value, 3) for key, value in cost.items()},
-        }
-    )
+    for scale, figures in cost.items():
+        _emit(
+            {
+                "bench": "detect_cost",
+                "scale": scale,
+                "scenario": args.cost_scenario,
+                **{key: round(value, 3) for key, value in figures.items()},
+            }
+        )
+    if split:
+        _emit({"bench": "detect_cost_split", **{k: round(v, 3) for k, v in split.items()}})
     _emit({"bench": "detect_cost_hot_path", **hot})
 
 

@@ -50,6 +50,6 @@ def test_the_gate_bench_times_its_requests() -> None:
 @pytest.mark.slow
 def test_the_detection_bench_scores_a_tiny_replay(tmp_path: Path) -> None:
     args = ["--seeds", "1", "--scale", "0.02", "--days", "1", "--scenarios", "quiet_week"]
-    args += ["--cost-scale", "0.02", "--workdir", str(tmp_path), "--hot-path-events", "2000"]
+    args += ["--cost-scales", "0.02,0.04", "--workdir", str(tmp_path), "--hot-path-events", "2000"]
     kinds = {figure["bench"] for figure in _figures("detect.py", *args)}
-    assert {"detect", "detect_cost", "detect_cost_hot_path"} <= kinds
+    assert {"detect", "detect_cost", "detect_cost_split", "detect_cost_hot_path"} <= kinds
