@@ -1,10 +1,7 @@
 """SQLite's ingest write: payloads and their events in one transaction, on the sqlite3 driver.
 
-This runs for every webhook request (for a few at once under group commit). SQLAlchemy's
-Connection, transaction and compiled-statement machinery cost 0.1-0.2 ms a payload on top
-of the same statements run on the driver: as much as inserting fifty events. So the SQLite
-path checks a connection out of the engine's pool and runs plain SQL on it; PostgreSQL,
-and every other statement, stays with SQLAlchemy.
+This runs for every webhook request (for a few at once under group commit), so it skips
+SQLAlchemy (see store/driver.py); PostgreSQL, and every other statement, stays with it.
 """
 
 from __future__ import annotations
@@ -17,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 
 from mailwarden.events.model import Event
+from mailwarden.store.driver import sqlite_transaction
 from mailwarden.store.event_keys import sqlite_keys
 from mailwarden.store.payloads import Recording, StoreResult
 from mailwarden.store.raw_body import pack
@@ -48,19 +46,8 @@ _RAW_INSERT: Final = (
 
 def record_many(engine: Engine, recordings: Sequence[Recording]) -> list[StoreResult]:
     """Keep the payloads and their new events in one transaction; all or nothing."""
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        cursor.execute("BEGIN")
-        try:
-            results = [_record(cursor, item) for item in recordings]
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-    finally:
-        conn.close()  # back to the pool
-    return results
+    with sqlite_transaction(engine) as cursor:
+        return [_record(cursor, item) for item in recordings]
 
 
 def unique_events(parsed: Sequence[Event]) -> list[Event]:
