@@ -77,6 +77,16 @@ def _parsed(provider: SendGridProvider, objects: list[Any]) -> list[Event] | Non
         return None
 
 
+def _assert_parses_as_one_by_one(provider: SendGridProvider, objects: list[dict[str, Any]]) -> None:
+    """The batch gives the events its objects give alone (refused if any one is refused)."""
+    together = _parsed(provider, objects)
+    alone = [_parsed(provider, [one]) for one in objects]
+    if together is None:
+        assert None in alone
+    else:
+        assert together == [event for events in alone if events for event in events]
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
     """The documented batch, repeated, with fields swapped for look-alike or arbitrary values."""
@@ -93,12 +103,7 @@ def batches(draw: st.DrawFn) -> list[dict[str, Any]]:
 def test_a_batch_parses_to_the_events_its_objects_give_one_by_one(
     provider: SendGridProvider, objects: list[dict[str, Any]]
 ) -> None:
-    together = _parsed(provider, objects)
-    alone = [_parsed(provider, [one]) for one in objects]
-    if together is None:
-        assert None in alone
-    else:
-        assert together == [event for events in alone if events for event in events]
+    _assert_parses_as_one_by_one(provider, objects)
 
 
 @SETTINGS
@@ -108,12 +113,7 @@ def test_look_alike_values_in_one_batch_are_each_read_on_their_own(
 ) -> None:
     values = data.draw(st.lists(st.sampled_from(TRICKY[key]), min_size=2, max_size=6))
     objects = [_bounce(**{key: value}) for value in values]
-    together = _parsed(provider, objects)
-    alone = [_parsed(provider, [one]) for one in objects]
-    if together is None:
-        assert None in alone
-    else:
-        assert together == [event for events in alone if events for event in events]
+    _assert_parses_as_one_by_one(provider, objects)
 
 
 @SETTINGS
