@@ -1,11 +1,13 @@
 """In-memory per-minute and per-hour counters per (dimension, key), with running window sums.
 
-The book is evaluated "through" a minute E (the last closed minute). For every active key it
-keeps the sums of the short trailing windows (5, 15, 60 minutes) ending at E up to date as E
-advances, and adds late events (minutes <= E) straight into the sums of the windows that
-contain them. Other windows are summed when a detector asks (`Windows`): 30 minutes from the
-minutes, 4 hours and a day from the hours (hour-aligned, the current hour partial). Late
-events older than the short windows mark their hour for a historic re-evaluation.
+The book is evaluated "through" a minute E (the last closed minute). Each key keeps the sums
+of the short trailing windows (5, 15, 60 minutes) ending at the minute it was last read
+through, and brings them up to E when a detector reads it (`Windows`): sliding minute by
+minute, or summing afresh after a long gap. A tick therefore costs nothing for the keys no
+detector looks at. Late events (minutes up to a key's sums) go straight into the sums of the
+windows that contain them. Other windows are summed on demand: 30 minutes from the minutes,
+4 hours and a day from the hours (hour-aligned, the current hour partial). Late events older
+than the short windows mark their hour for a historic re-evaluation.
 """
 
 from __future__ import annotations
@@ -30,24 +32,60 @@ from mailwarden.metrics.rollup import RollupBatch, ScopeKey, by_key
 WINDOWS: Final = (5, 15, 60)  # kept as running sums
 LAZY_WINDOWS: Final = (30, 240, 1440)  # summed on demand
 DAY_HOURS: Final = 24
+_ZERO: Final = (0,) * WIDTH
 
 
 class KeySeries:
     """The counters of one (dimension, key): by minute, by hour, and trailing window sums."""
 
-    __slots__ = ("day", "first_minute", "hours", "last_minute", "minutes", "sums", "total")
+    __slots__ = (
+        "day",
+        "day_hour",
+        "first_minute",
+        "hours",
+        "last_minute",
+        "minutes",
+        "sums",
+        "sums_through",
+        "total",
+    )
 
     def __init__(self) -> None:
         self.minutes: dict[int, Row] = {}
         self.hours: dict[int, Row] = {}
         self.sums: dict[int, Row] = {w: empty_row() for w in WINDOWS}
-        self.day: Row = empty_row()  # complete hours (H - 24, H - 1]
+        self.sums_through: int | None = None  # the minute the running sums end at
+        self.day: Row = empty_row()  # complete hours (day_hour - 24, day_hour - 1]
+        self.day_hour: int | None = None
         self.total: Row = empty_row()  # since the key was first seen
         self.first_minute: int | None = None
         self.last_minute: int | None = None
 
+    def sync(self, through: int) -> dict[int, Row]:
+        """The running window sums, brought forward to end at `through` (never backward)."""
+        old = self.sums_through
+        if old is None or through - old > WINDOWS[-1]:
+            self._resum(through)
+        elif through > old:
+            _slide(self, old, through)
+        else:
+            return self.sums
+        self.sums_through = through
+        return self.sums
+
+    def _resum(self, through: int) -> None:
+        last = self.last_minute
+        if last is None or last <= through - WINDOWS[-1]:
+            if self.sums_through is not None:  # nothing in any window: all zero
+                for sums in self.sums.values():
+                    sums[:] = _ZERO
+            return
+        _recompute(self, through)
+
     def trailing_day(self, current_hour: int) -> Row:
         """The sums of the last 24 hours: complete hours plus the current partial hour."""
+        if self.day_hour != current_hour:
+            _recompute_day(self, current_hour)
         partial = self.hours.get(current_hour)
         if partial is None:
             return list(self.day)
@@ -79,19 +117,27 @@ class KeySeries:
 class Windows(Mapping[int, Row]):
     """A key's window sums ending at a minute: running ones as kept, the others on demand."""
 
-    __slots__ = ("_cache", "_series", "_through")
+    __slots__ = ("_cache", "_running", "_series", "_through")
 
     def __init__(self, series: KeySeries, through: int) -> None:
         self._series = series
         self._through = through
+        self._running = series.sync(through)
         self._cache: dict[int, Row] = {}
 
     def __getitem__(self, minutes: int) -> Row:
-        running = self._series.sums.get(minutes)
+        found = self.get(minutes)
+        if found is None:
+            raise KeyError(minutes)
+        return found
+
+    def get(self, minutes: int, default: Row | None = None) -> Row | None:  # type: ignore[override]
+        """The window's sums, or default when it is not a window of ours (no abc detour)."""
+        running = self._running.get(minutes)
         if running is not None:
             return running
         if minutes not in LAZY_WINDOWS:
-            raise KeyError(minutes)
+            return default
         found = self._cache.get(minutes)
         if found is None:
             found = self._cache[minutes] = self._series.lazy(minutes, self._through)
@@ -114,7 +160,6 @@ class SeriesBook:
         self.alarmed: set[ScopeKey] = set()  # keys that got "bad" events (bounces, ...)
         self.late_hours: set[tuple[ScopeKey, int]] = set()
         self.parents: dict[str, str] = {}  # campaign -> its sending domain
-        self._active: set[ScopeKey] = set()
         self._minute_horizon = max(minute_horizon, max(WINDOWS) + 1)
         self._hour_horizon = max(hour_horizon, DAY_HOURS + 2)
 
@@ -170,62 +215,39 @@ class SeriesBook:
         series = self.series.get(key)
         if series is None:
             series = self.series[key] = KeySeries()
-        counts = [(slot, count) for slot, count in enumerate(delta) if count]
         row = series.minutes.get(minute)
         if row is None:
-            series.minutes[minute] = list(delta)
-        else:
-            for slot, count in counts:
-                row[slot] += count
-        hour = minute // 60
-        hour_row = series.hours.get(hour)
+            row = series.minutes[minute] = empty_row()
+        hour_row = series.hours.get(minute // 60)
         if hour_row is None:
-            series.hours[hour] = list(delta)
-        else:
-            for slot, count in counts:
-                hour_row[slot] += count
+            hour_row = series.hours[minute // 60] = empty_row()
         total = series.total
-        for slot, count in counts:
-            total[slot] += count
+        for slot, count in enumerate(delta):
+            if count:
+                row[slot] += count
+                hour_row[slot] += count
+                total[slot] += count
         if series.first_minute is None or minute < series.first_minute:
             series.first_minute = minute
         if series.last_minute is None or minute > series.last_minute:
             series.last_minute = minute
         self.touched.add(key)
-        self._active.add(key)
-        through = self.evaluated_through
-        if through is not None and minute <= through:
-            self._add_late(key, series, minute, delta, through)
-
-    def _add_late(
-        self, key: ScopeKey, series: KeySeries, minute: int, delta: Row, through: int
-    ) -> None:
-        for window, sums in series.sums.items():
-            if minute > through - window:
-                sums[:] = map(add, sums, delta)
-        hour = minute // 60
-        current = through // 60
-        if current - DAY_HOURS < hour < current:
+        summed = series.sums_through
+        if summed is not None and minute <= summed:
+            _add_to_sums(series, minute, delta, summed)
+        day_hour = series.day_hour
+        if day_hour is not None and day_hour - DAY_HOURS < minute // 60 < day_hour:
             series.day[:] = map(add, series.day, delta)
-        if minute <= through - WINDOWS[-1]:
-            self.late_hours.add((key, hour))
+        through = self.evaluated_through
+        if through is not None and minute <= through - WINDOWS[-1]:
+            self.late_hours.add((key, minute // 60))
 
     def advance(self, through: int) -> None:
-        """Move the evaluated-through minute forward, updating every active key's sums."""
+        """Move the evaluated-through minute forward (each key's sums follow when read)."""
         old = self.evaluated_through
         if old is not None and through <= old:
             return
         self.evaluated_through = through
-        for key in list(self._active):
-            series = self.series[key]
-            if old is None or through - old > WINDOWS[-1]:
-                _recompute(series, through)
-            else:
-                _slide(series, old, through)
-            if old is None or through // 60 != old // 60:
-                _recompute_day(series, through // 60)
-            if series.last_minute is None or series.last_minute <= through - WINDOWS[-1]:
-                self._active.discard(key)
         if old is None or through // 60 != old // 60:
             self._prune(through)
 
@@ -250,6 +272,13 @@ class SeriesBook:
             if series.hours and min(series.hours) < oldest_hour:
                 for hour in [h for h in series.hours if h < oldest_hour]:
                     del series.hours[hour]
+
+
+def _add_to_sums(series: KeySeries, minute: int, delta: Row, summed: int) -> None:
+    """A late row, into the running sums (ending at `summed`) of the windows holding it."""
+    for window, sums in series.sums.items():
+        if minute > summed - window:
+            sums[:] = map(add, sums, delta)
 
 
 def _slide(series: KeySeries, old: int, through: int) -> None:
@@ -283,3 +312,4 @@ def _recompute_day(series: KeySeries, current_hour: int) -> None:
         for slot in range(WIDTH):
             day[slot] += row[slot]
     series.day = day
+    series.day_hour = current_hour

@@ -27,34 +27,53 @@ def _brute(book: SeriesBook, minutes: int, through: int) -> Row:
     return total
 
 
+def _brute_hours(book: SeriesBook, hours: int, through: int) -> Row:
+    series = book.get(KEY)
+    assert series is not None
+    total = [0] * WIDTH
+    for hour in range(through // 60 - hours + 1, through // 60 + 1):
+        row = series.hours.get(hour)
+        if row:
+            total = [a + b for a, b in zip(total, row, strict=True)]
+    return total
+
+
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("add"), st.integers(0, 400), st.integers(1, 3)),
         st.tuples(st.just("advance"), st.integers(1, 300), st.just(0)),
+        st.tuples(st.just("read"), st.just(0), st.just(0)),
     ),
     min_size=1,
     max_size=40,
 )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(steps)
-def test_running_windows_equal_the_sum_of_their_minutes(plan: list[tuple[str, int, int]]) -> None:
+def test_every_window_equals_the_sum_of_its_minutes_whenever_it_is_read(
+    plan: list[tuple[str, int, int]],
+) -> None:
     book = SeriesBook()
     through = BASE
     book.advance(through)
-    for action, value, count in plan:
+    for action, value, count in [*plan, ("read", 0, 0)]:
         if action == "add":
             at = T0 + timedelta(minutes=value - 120)  # before, inside and after the windows
             book.add(aggregate([event("queued", at) for _ in range(count)]))
-        else:
+            continue
+        if action == "advance":
             through += value
             book.advance(through)
+            continue
         series = book.get(KEY)
         if series is None:
             continue
-        for minutes in WINDOWS:
-            assert series.sums[minutes] == _brute(book, minutes, through)
+        windows = Windows(series, through)
+        for minutes in (*WINDOWS, 30):
+            assert windows[minutes] == _brute(book, minutes, through)
+        assert windows[240] == _brute_hours(book, 4, through)
+        assert windows[1440] == _brute_hours(book, 24, through)
 
 
 def test_lazy_windows_sum_minutes_or_whole_hours() -> None:
@@ -86,7 +105,8 @@ def test_a_clock_jump_recomputes_instead_of_sliding_day_by_day() -> None:
     book.advance(BASE + 3 * 1440)  # three days with no traffic
     series = book.get(KEY)
     assert series is not None
-    assert all(sum(row) == 0 for row in series.sums.values())
+    windows = Windows(series, BASE + 3 * 1440)
+    assert all(sum(windows[minutes]) == 0 for minutes in windows)
     book.advance(BASE + 10)  # backwards: ignored
     assert book.evaluated_through == BASE + 3 * 1440
 
@@ -97,3 +117,18 @@ def test_keys_that_got_bad_events_are_marked_for_rate_checks() -> None:
     touched, alarmed = book.take_touched()
     assert ("mailbox_provider", "yahoo") in alarmed
     assert ("mailbox_provider", "gmail") in touched - alarmed
+
+
+def test_a_key_back_after_days_of_quiet_does_not_count_old_hours_in_its_day() -> None:
+    book = SeriesBook()
+    book.add(aggregate([event("queued", T0 + timedelta(minutes=m)) for m in range(0, 120, 2)]))
+    book.advance(BASE + 150)
+    series = book.get(KEY)
+    assert series is not None
+    assert Windows(series, BASE + 150)[1440][QUEUED] == 60
+    back = BASE + 3 * 1440 + 30  # mid-hour, three days on
+    for through in range(BASE + 151, back, 45):
+        book.advance(through)
+    book.add(aggregate([event("queued", T0 + timedelta(minutes=back - BASE))]))
+    book.advance(back)
+    assert Windows(series, back)[1440][QUEUED] == 1
