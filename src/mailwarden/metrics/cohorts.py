@@ -11,7 +11,6 @@ Cohorts are kept in memory per (sending_domain:mailbox_provider) and mailbox pro
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
@@ -40,17 +39,21 @@ class CohortBook:
 
     def __init__(self, lag_minutes: int = 60, hour_horizon: int = 24 * 8) -> None:
         self.lag = lag_minutes
+        # message -> its delivery cell; an entry delivered before _expired_before is gone
+        # (its cohort has matured), and swept out of the dict once an hour
         self._pending: dict[str, tuple[int, str | None, str]] = {}
-        self._order: deque[tuple[int, str]] = deque()
+        self._expired_before: int | None = None
         # (delivery minute, sending domain, provider) -> [delivered, engaged], not yet matured
         self._fresh: dict[tuple[int, str | None, str], CohortRow] = {}
+        self._fresh_by_minute: dict[int, list[tuple[int, str | None, str]]] = {}
         self.keys: dict[ScopeKey, CohortKey] = {}
         self.matured_through: int | None = None
         self._hour_horizon = hour_horizon
 
     def add(self, events: Iterable[Event]) -> None:
         """Note deliveries, and first opens or clicks that came within the lag."""
-        pending, fresh, lag, order = self._pending, self._fresh, self.lag, self._order
+        pending, fresh, lag = self._pending, self._fresh, self.lag
+        expired = self._expired_before if self._expired_before is not None else -1
         minutes: dict[datetime, int] = {}  # a batch shares few distinct times
         for event in events:
             kind = event.type
@@ -64,10 +67,9 @@ class CohortBook:
                     minute = minutes[at] = int(at.timestamp()) // 60
                 entry = (minute, event.sending_domain, event.mailbox_provider)
                 pending[message] = entry
-                order.append((minute, message))
                 row = fresh.get(entry)
                 if row is None:
-                    row = fresh[entry] = [0, 0]
+                    row = self._new_fresh(entry)
                 row[DELIVERED] += 1
             elif kind == "opened" or kind == "clicked":
                 message = event.message_id
@@ -75,6 +77,8 @@ class CohortBook:
                 if found is None or (kind == "opened" and is_machine_open(event)):
                     continue
                 del pending[message]  # type: ignore[arg-type]
+                if found[0] < expired:
+                    continue  # its cohort has matured: too late to count
                 at = event.occurred_at
                 minute = minutes.get(at)
                 if minute is None:
@@ -82,8 +86,13 @@ class CohortBook:
                 if minute - found[0] <= lag:
                     row = fresh.get(found)
                     if row is None:
-                        row = fresh[found] = [0, 0]
+                        row = self._new_fresh(found)
                     row[ENGAGED] += 1
+
+    def _new_fresh(self, entry: tuple[int, str | None, str]) -> CohortRow:
+        row = self._fresh[entry] = [0, 0]
+        self._fresh_by_minute.setdefault(entry[0], []).append(entry)
+        return row
 
     def mature(self, through: int) -> int | None:
         """Fold cohorts at least `lag` minutes old by `through` into the keys; return the last."""
@@ -91,15 +100,16 @@ class CohortBook:
         old = self.matured_through
         if old is not None and last <= old:
             return old
-        self._drop_pending(last)
-        done = [entry for entry in self._fresh if entry[0] <= last]
-        for entry in done:
-            minute, domain, provider = entry
-            row = self._fresh.pop(entry)
-            for key in _keys(domain, provider):
-                for slot in (DELIVERED, ENGAGED):
-                    if row[slot]:
-                        self._add(key, minute, slot, row[slot], old)
+        self._expired_before = last - 1
+        by_minute = self._fresh_by_minute
+        for minute in sorted(m for m in by_minute if m <= last):
+            for entry in by_minute.pop(minute):
+                _minute, domain, provider = entry
+                row = self._fresh.pop(entry)
+                for key in _keys(domain, provider):
+                    for slot in (DELIVERED, ENGAGED):
+                        if row[slot]:
+                            self._add(key, minute, slot, row[slot], old)
         self.matured_through = last
         for cohort in self.keys.values():
             _slide(cohort, old, last)
@@ -116,16 +126,18 @@ class CohortBook:
                 if minute > old - window:
                     sums[slot] += count
 
-    def _drop_pending(self, last: int) -> None:
-        order, pending = self._order, self._pending
-        while order and order[0][0] < last - 1:
-            minute, message = order.popleft()
-            entry = pending.get(message)
-            if entry is not None and entry[0] == minute:
-                del pending[message]
+    def waiting(self) -> int:
+        """Deliveries held in memory, waiting for a first open or click."""
+        return len(self._pending)
 
     def prune(self, through: int) -> None:
-        """Forget cohort minutes and hours that no window or baseline needs any more."""
+        """Forget expired deliveries, and cohort minutes and hours that no window or baseline
+        needs any more."""
+        expired = self._expired_before
+        if expired is not None:
+            pending = self._pending
+            for message in [m for m, entry in pending.items() if entry[0] < expired]:
+                del pending[message]
         oldest_minute = through - self.lag - max(WINDOWS) - 1
         oldest_hour = through // 60 - self._hour_horizon
         for cohort in self.keys.values():

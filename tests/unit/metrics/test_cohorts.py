@@ -47,3 +47,22 @@ def test_a_message_engages_once_however_often_it_is_opened() -> None:
     book.mature(BASE + 61)
     assert book.keys[KEY].sums[60] == [1, 1]
     assert book.keys[("sending_domain:mailbox_provider", "news.example.org:gmail")]
+
+
+def test_an_open_reported_after_its_cohort_matured_leaves_the_cohort_as_judged() -> None:
+    book = CohortBook(lag_minutes=60)
+    book.add([event("delivered", T0, message="m-1"), event("delivered", T0, message="m-2")])
+    book.mature(BASE + 62)
+    book.add([event("opened", T0 + timedelta(minutes=30), message="m-1")])
+    book.mature(BASE + 63)
+    assert book.keys[KEY].sums[60] == [2, 0]
+
+
+def test_matured_deliveries_are_forgotten_by_the_hourly_prune() -> None:
+    book = CohortBook(lag_minutes=60)
+    book.add([event("delivered", T0, message=f"m-{n}") for n in range(50)])
+    book.add([event("delivered", T0 + timedelta(minutes=90), message="m-late")])
+    book.mature(BASE + 120)
+    assert book.waiting() == 51
+    book.prune(BASE + 120)
+    assert book.waiting() == 1  # the one delivered 30 minutes ago may still be opened
