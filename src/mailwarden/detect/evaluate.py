@@ -19,7 +19,7 @@ from mailwarden.detect.providers import detect_provider
 from mailwarden.detect.rates import DAY, RATE_RULES, detect_rate, detect_rates
 from mailwarden.detect.silence import SilenceSpec, detect_silence
 from mailwarden.detect.view import KeyView
-from mailwarden.detect.volume import VolumeSpec, detect_drop, detect_surge
+from mailwarden.detect.volume import VolumeSpec, can_drop, detect_drop, detect_surge
 from mailwarden.metrics.baseline import (
     DEFAULT_ENGAGED,
     RateBaseline,
@@ -37,6 +37,7 @@ from mailwarden.metrics.volume import VolumeBaseline, volume_baseline
 VOLUME_DIMENSIONS: Final = frozenset({"overall", "sending_domain", "sending_ip", "campaign"})
 SURGE_DIMENSIONS: Final = frozenset({"overall", "sending_domain"})
 SILENCE_DIMENSIONS: Final = frozenset({"overall", "sending_domain", "mailbox_provider"})
+WATCHED_DIMENSIONS: Final = SILENCE_DIMENSIONS | SURGE_DIMENSIONS  # watched without bad events
 LATE_KINDS: Final = frozenset({"complaint_rate", "unsubscribe_rate"})
 NEW_CAMPAIGN_MINUTES: Final = 60
 MIN_COHORT: Final = 100
@@ -80,12 +81,7 @@ def view_of(
 ) -> KeyView:
     """The view of one key as of the evaluated minute (rate baselines only when asked)."""
     hour = through // 60
-    volume = None
-    if key[0] in VOLUME_DIMENSIONS:
-        cached = (key, hour)
-        if cached not in state.volumes:
-            state.volumes[cached] = volume_baseline(series, hour)
-        volume = state.volumes[cached]
+    volume = _volume(state, key, series, hour) if key[0] in VOLUME_DIMENSIONS else None
     windows = Windows(series, through)
     return KeyView(
         scope=_scope(key),
@@ -98,6 +94,14 @@ def view_of(
         exposure=state.exposure.get(key),
         minutes=series.minutes,
     )
+
+
+def _volume(state: State, key: ScopeKey, series: KeySeries, hour: int) -> VolumeBaseline | None:
+    """The key's volume baseline at this hour of the week (computed once an hour)."""
+    cached = (key, hour)
+    if cached not in state.volumes:
+        state.volumes[cached] = volume_baseline(series, hour)
+    return state.volumes[cached]
 
 
 def _per_hour(series: KeySeries, windows: Windows, through: int) -> float:
@@ -116,7 +120,7 @@ def new_campaigns(state: State, through: int) -> dict[str, int]:
             continue
         if state.started is not None and first <= state.started:
             continue
-        sends = series.sums[15][QUEUED]
+        sends = series.sync(through)[15][QUEUED]
         if sends:
             found[name] = sends
     return found
@@ -128,7 +132,7 @@ def evaluate_key(
     """The detectors that watch this key's counters (rates only when `rates`: new bad events
     or an open finding; a rate cannot newly rise without a new numerator event)."""
     series = state.book.get(key)
-    if series is None:
+    if series is None or not (rates or key[0] in WATCHED_DIMENSIONS):
         return
     view = view_of(state, key, series, through, rates=rates)
     if rates:
@@ -186,6 +190,8 @@ def evaluate_volume_drops(
     for key in keys:
         series = state.book.get(key)
         if series is None or key[0] not in VOLUME_DIMENSIONS:
+            continue
+        if not can_drop(_volume(state, key, series, through // 60), settings.volume):
             continue
         view = view_of(state, key, series, through, rates=False)
         drop = detect_drop(view, now, settings.volume)

@@ -97,6 +97,8 @@ def best_window(rule: RateRule, view: KeyView) -> tuple[int, ShiftResult] | None
         if rule.exposure:
             if exposure is None or minutes not in EXPOSURE_WINDOWS:
                 continue
+            if row[slot] < spec.min_count and rule.enough is None:
+                continue  # x <= row[slot]: too few events, whatever the exposure
             n = round(exposure.window(rule.rate, minutes))
         else:
             n = denominator(rule.rate, row)

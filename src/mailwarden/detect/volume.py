@@ -22,6 +22,7 @@ from mailwarden.detect.model import Finding
 from mailwarden.detect.view import KeyView, finding, minute_time
 from mailwarden.metrics.counters import QUEUED
 from mailwarden.metrics.stats import log_poisson_cdf, log_poisson_sf, neg_log10
+from mailwarden.metrics.volume import VolumeBaseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +131,17 @@ def _surge_evidence(
     return evidence
 
 
+def can_drop(base: VolumeBaseline | None, spec: VolumeSpec) -> bool:
+    """True when a key's volume at this hour is steady and known enough to notice a drop."""
+    if base is None or base.days < spec.drop_days or base.bursty:
+        return False
+    return base.low >= spec.steady * base.median
+
+
 def detect_drop(view: KeyView, now: datetime, spec: VolumeSpec = VolumeSpec()) -> Finding | None:
     """A finding when sends fall far below the least usually seen at this hour."""
     base = view.volume
-    if base is None or base.days < spec.drop_days or base.bursty:
-        return None
-    if base.low < spec.steady * base.median:
+    if base is None or not can_drop(base, spec):
         return None
     best: tuple[float, int, int, float] | None = None
     for minutes in spec.drop_windows:

@@ -180,11 +180,14 @@ def store_counts(
     """The batch as (minute, dimension, key, metric) counters for the store (added into
     `into`, counters pending from earlier batches, when given)."""
     out: Counter[StoreKey] = Counter() if into is None else into
+    get = out.get  # not Counter's += : its __missing__ is a Python call per new counter
     for ((dimension, key), minute), row in (rows if rows is not None else by_key(batch)).items():
         for slot, count in enumerate(row):
             if count:
-                out[(minute, dimension, key, SLOTS[slot])] += count
+                cell = (minute, dimension, key, SLOTS[slot])
+                out[cell] = get(cell, 0) + count
     for ((minute, domain, campaign, provider, ip), metric), count in batch.reasons.items():
         for dimension, key in scope_keys(domain, campaign, provider, ip):
-            out[(minute, dimension, key, metric)] += count
+            cell = (minute, dimension, key, metric)
+            out[cell] = get(cell, 0) + count
     return out
