@@ -4,7 +4,7 @@ simulated clock driven by the events' own times."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import BinaryIO, cast
 
 import typer
 
@@ -17,9 +17,9 @@ from mailwarden.detect.replay import Replayer, ReplayStats, first_time
 from mailwarden.incidents.ticking import TickTogether
 
 
-def _lines(path: Path) -> list[bytes]:
+def _open(path: Path) -> BinaryIO:
     try:
-        return path.read_bytes().splitlines()
+        return path.open("rb")
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
 
@@ -30,10 +30,15 @@ def replay(
     batch: int = typer.Option(1000, "--batch", min=1, help="At most this many lines a receive."),
 ) -> None:
     """Replay events through ingest and detection as if they arrived live, as fast as possible."""
-    lines = _lines(file)
+    with _open(file) as lines:  # streamed: a week of events need not fit in memory
+        _replay(lines, file, db, batch)
+
+
+def _replay(lines: BinaryIO, file: Path, db: str | None, batch: int) -> None:
     start = first_time(lines)
     if start is None:
         raise typer.BadParameter(f"{file}: no line with an occurred_at", param_hint="FILE")
+    lines.seek(0)
     clock = FakeClock(start)
     settings = Settings() if db is None else Settings(database_url=db)
     # A replay ticks its own simulated clock: always the in-process bus.

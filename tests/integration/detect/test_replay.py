@@ -94,3 +94,13 @@ def test_findings_rejects_an_unknown_kind(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "unknown kind" in result.output
+
+
+def test_replay_names_a_file_it_cannot_read_or_that_holds_no_events(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'z.db'}"
+    missing = runner.invoke(app, ["replay", str(tmp_path / "nope.ndjson"), "--db", db])
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+    empty = tmp_path / "empty.ndjson"
+    empty.write_bytes(b"\n\n")
+    result = runner.invoke(app, ["replay", str(empty), "--db", db])
+    assert result.exit_code == 2 and "no line with an occurred_at" in result.output
