@@ -65,6 +65,8 @@ class CohortBook:
                 minute = minutes.get(at)
                 if minute is None:
                     minute = minutes[at] = int(at.timestamp()) // 60
+                if minute < expired:
+                    continue  # reported after its cohort was judged: like its opens, left out
                 entry = (minute, event.sending_domain, event.mailbox_provider)
                 pending[message] = entry
                 row = fresh.get(entry)

@@ -66,3 +66,13 @@ def test_matured_deliveries_are_forgotten_by_the_hourly_prune() -> None:
     assert book.waiting() == 51
     book.prune(BASE + 120)
     assert book.waiting() == 1  # the one delivered 30 minutes ago may still be opened
+
+
+def test_a_delivery_reported_after_its_cohort_matured_is_left_out_with_its_opens() -> None:
+    book = CohortBook(lag_minutes=60)
+    book.add([event("delivered", T0, message="m-1")])
+    book.mature(BASE + 62)
+    book.add([event("delivered", T0, message="m-2")])  # a webhook backlog, hours late
+    book.add([event("opened", T0 + timedelta(minutes=5), message="m-2")])
+    book.mature(BASE + 63)
+    assert book.keys[KEY].sums[60] == [1, 0]
