@@ -42,7 +42,7 @@ from detect_score import RunScore, per_incident, per_kind, score_run, summarise
 from mailwarden.app import build
 from mailwarden.clock import FakeClock
 from mailwarden.config import Settings
-from mailwarden.detect.replay import Replayer, ReplayStats, first_time
+from mailwarden.detect.replay import Replayer, ReplayStats, start_of
 from mailwarden.simulate.scenarios import NAMES as SCENARIO_NAMES
 
 
@@ -63,9 +63,8 @@ def replay(path: Path, db: Path, *, detection: bool) -> tuple[ReplayStats, Any, 
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
     with path.open("rb") as lines:  # streamed, as the CLI does
-        start = first_time(lines)
+        start = start_of(lines)
         assert start is not None, f"{path}: no events"
-        lines.seek(0)
         clock = FakeClock(start)
         settings = Settings(
             database_url=f"sqlite:///{db}", sqlite_synchronous="NORMAL", detection_enabled=detection

@@ -13,7 +13,7 @@ from mailwarden.cli.context import DB_HELP
 from mailwarden.clock import FakeClock
 from mailwarden.config import Settings
 from mailwarden.detect.engine import DetectionEngine
-from mailwarden.detect.replay import Replayer, ReplayStats, first_time
+from mailwarden.detect.replay import Replayer, ReplayStats, start_of
 from mailwarden.incidents.ticking import TickTogether
 
 
@@ -35,10 +35,9 @@ def replay(
 
 
 def _replay(lines: BinaryIO, file: Path, db: str | None, batch: int) -> None:
-    start = first_time(lines)
+    start = start_of(lines)
     if start is None:
         raise typer.BadParameter(f"{file}: no line with an occurred_at", param_hint="FILE")
-    lines.seek(0)
     clock = FakeClock(start)
     settings = Settings() if db is None else Settings(database_url=db)
     # A replay ticks its own simulated clock: always the in-process bus.

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final, Protocol
+from typing import BinaryIO, Final, Protocol
 
 from mailwarden.clock import FakeClock
 from mailwarden.detect.lifecycle import Changes
@@ -79,6 +79,13 @@ def first_time(lines: Iterable[bytes]) -> datetime | None:
         if seconds is not None:
             return datetime.fromtimestamp(seconds, UTC)
     return None
+
+
+def start_of(stream: BinaryIO) -> datetime | None:
+    """The first occurred_at in a seekable stream of lines, which is left at its start."""
+    found = first_time(stream)
+    stream.seek(0)
+    return found
 
 
 def _batches(lines: Iterable[bytes], size: int) -> Iterator[tuple[list[tuple[int, bytes]], float]]:

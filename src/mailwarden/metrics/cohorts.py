@@ -20,6 +20,7 @@ from mailwarden.metrics.rollup import DOMAIN_PROVIDER, MAILBOX_PROVIDER, ScopeKe
 
 DELIVERED, ENGAGED = 0, 1
 CohortRow = list[int]
+Cell = tuple[str | None, str]  # (sending domain, mailbox provider)
 WINDOWS: Final = (60, 240)
 
 
@@ -39,13 +40,12 @@ class CohortBook:
 
     def __init__(self, lag_minutes: int = 60, hour_horizon: int = 24 * 8) -> None:
         self.lag = lag_minutes
-        # message -> its delivery cell; an entry delivered before _expired_before is gone
-        # (its cohort has matured), and swept out of the dict once an hour
-        self._pending: dict[str, tuple[int, str | None, str]] = {}
+        # message -> (delivery minute, cell); an entry delivered before _expired_before is
+        # gone (its cohort has matured), and swept out of the dict once an hour
+        self._pending: dict[str, tuple[int, Cell]] = {}
         self._expired_before: int | None = None
-        # (delivery minute, sending domain, provider) -> [delivered, engaged], not yet matured
-        self._fresh: dict[tuple[int, str | None, str], CohortRow] = {}
-        self._fresh_by_minute: dict[int, list[tuple[int, str | None, str]]] = {}
+        # delivery minute -> cell -> [delivered, engaged], not yet matured
+        self._fresh: dict[int, dict[Cell, CohortRow]] = {}
         self.keys: dict[ScopeKey, CohortKey] = {}
         self.matured_through: int | None = None
         self._hour_horizon = hour_horizon
@@ -67,12 +67,9 @@ class CohortBook:
                     minute = minutes[at] = int(at.timestamp()) // 60
                 if minute < expired:
                     continue  # reported after its cohort was judged: like its opens, left out
-                entry = (minute, event.sending_domain, event.mailbox_provider)
-                pending[message] = entry
-                row = fresh.get(entry)
-                if row is None:
-                    row = self._new_fresh(entry)
-                row[DELIVERED] += 1
+                cell = (event.sending_domain, event.mailbox_provider)
+                pending[message] = (minute, cell)
+                _row(fresh, minute, cell)[DELIVERED] += 1
             elif kind == "opened" or kind == "clicked":
                 message = event.message_id
                 found = pending.get(message) if message is not None else None
@@ -86,15 +83,7 @@ class CohortBook:
                 if minute is None:
                     minute = minutes[at] = int(at.timestamp()) // 60
                 if minute - found[0] <= lag:
-                    row = fresh.get(found)
-                    if row is None:
-                        row = self._new_fresh(found)
-                    row[ENGAGED] += 1
-
-    def _new_fresh(self, entry: tuple[int, str | None, str]) -> CohortRow:
-        row = self._fresh[entry] = [0, 0]
-        self._fresh_by_minute.setdefault(entry[0], []).append(entry)
-        return row
+                    _row(fresh, found[0], found[1])[ENGAGED] += 1
 
     def mature(self, through: int) -> int | None:
         """Fold cohorts at least `lag` minutes old by `through` into the keys; return the last."""
@@ -103,19 +92,19 @@ class CohortBook:
         if old is not None and last <= old:
             return old
         self._expired_before = last - 1
-        by_minute = self._fresh_by_minute
-        for minute in sorted(m for m in by_minute if m <= last):
-            for entry in by_minute.pop(minute):
-                _minute, domain, provider = entry
-                row = self._fresh.pop(entry)
-                for key in _keys(domain, provider):
-                    for slot in (DELIVERED, ENGAGED):
-                        if row[slot]:
-                            self._add(key, minute, slot, row[slot], old)
+        for minute in sorted(m for m in self._fresh if m <= last):
+            self._fold(minute, self._fresh.pop(minute), old)
         self.matured_through = last
         for cohort in self.keys.values():
             _slide(cohort, old, last)
         return last
+
+    def _fold(self, minute: int, cells: dict[Cell, CohortRow], old: int | None) -> None:
+        for (domain, provider), row in cells.items():
+            for key in _keys(domain, provider):
+                for slot in (DELIVERED, ENGAGED):
+                    if row[slot]:
+                        self._add(key, minute, slot, row[slot], old)
 
     def _add(self, key: ScopeKey, minute: int, slot: int, count: int, old: int | None) -> None:
         cohort = self.keys.get(key)
@@ -147,6 +136,16 @@ class CohortBook:
                 del cohort.minutes[minute]
             for hour in [h for h in cohort.hours if h < oldest_hour]:
                 del cohort.hours[hour]
+
+
+def _row(fresh: dict[int, dict[Cell, CohortRow]], minute: int, cell: Cell) -> CohortRow:
+    cells = fresh.get(minute)
+    if cells is None:
+        cells = fresh[minute] = {}
+    row = cells.get(cell)
+    if row is None:
+        row = cells[cell] = [0, 0]
+    return row
 
 
 def _keys(domain: str | None, provider: str) -> list[ScopeKey]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from tests.unit.detect.factory import T0, event
 
 from mailwarden.clock import FakeClock
 from mailwarden.detect.lifecycle import Changes
-from mailwarden.detect.replay import Replayer, first_time
+from mailwarden.detect.replay import Replayer, first_time, start_of
 
 
 @dataclass
@@ -68,3 +69,9 @@ def test_batches_never_exceed_the_batch_size() -> None:
 def test_the_first_time_skips_lines_without_one() -> None:
     assert first_time([b"{}", _line("queued", T0)]) == T0
     assert first_time([b'{"type": "queued"}']) is None
+
+
+def test_the_start_of_a_stream_leaves_it_at_its_beginning() -> None:
+    stream = io.BytesIO(b"{}\n" + _line("queued", T0) + b"\n")
+    assert start_of(stream) == T0
+    assert stream.read(2) == b"{}"
