@@ -16,7 +16,8 @@ Cost: one scenario (a quiet day) per seed and volume is replayed again, ingest a
 times, the best of each kept); the overhead is the ratio of their per-event CPU time (wall
 time too, noisier on a shared machine). Detection
 costs something per event and something per simulated minute (each minute's tick: windows
-slid, cohorts matured, keys evaluated, rollups written), so the overhead falls as volume
+slid, cohorts matured, keys evaluated; rollups are written once a second of wall time, so a
+replay writes many minutes at once), so the overhead falls as volume
 rises; from two volumes the bench solves for both parts and prints the per-event part
 against ingest. Prints in words, then one JSON line per figure group.
 """

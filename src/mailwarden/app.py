@@ -82,7 +82,9 @@ class Services:
     containment: containment_wiring.Containment | None = None
 
     def close(self) -> None:
-        """Release connections."""
+        """Write the rollup counts still pending, then release connections."""
+        if self.detection is not None:
+            self.detection.flush()
         self.engine.dispose()
         if isinstance(self.bus, RedisStreamsBus):
             self.bus.close()

@@ -3,7 +3,10 @@ keeps findings deduplicated, stores them and publishes them on the "findings" to
 
 Hot path (`on_events`, a subscriber of the "events" topic): aggregate the batch by cell
 (minute and keys) into the in-memory series, exposure, samples and cohorts, and into the
-rollup counters pending for the store, which each tick writes in one executemany.
+rollup counters pending for the store. A tick writes them in one executemany once they are
+FLUSH_SECONDS old in wall time, or before it publishes a finding (whoever reads the store
+on a finding sees every count behind it): live, that is every tick; a replay, whose
+simulated minutes pass far faster, writes many minutes in one transaction.
 `tick(now)` evaluates the minutes closed by `now`
 minus a settle delay, plus the past hours late events re-opened. Time is always the
 injected clock's. Findings are saved as they open, change or close (quiet updates of
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,6 +54,7 @@ _NO_FLAGS: dict[str, set[int]] = {}
 DETAIL_PREFIXES = ("by_", "dominant_", "sample", "sampled", "rate_ci95")
 _PROVIDER_KINDS = frozenset({"block_rate", "deferral_rate", "delivery_drop"})
 FLUSH_ROWS = 20_000  # pending rollup counters that force a write before the next tick
+FLUSH_SECONDS = 1.0  # wall time the stored rollups may lag the counts in memory
 QUIET_SAVE_MINUTES = 5  # how often an open finding's unpublished updates are saved
 RECENT_MINUTES = 26 * 60  # loaded minute by minute at warm-up; older history by the hour
 
@@ -78,9 +83,12 @@ class DetectionEngine:
         bus: Bus | None = None,
         policy: Policy | None = None,
         config: DetectionConfig | None = None,
+        wall: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config or DetectionConfig()
         self._clock = clock
+        self._wall = wall
+        self._flushed_at = wall()
         self._rollups = rollups
         self._findings = findings
         self._bus = bus
@@ -129,16 +137,19 @@ class DetectionEngine:
         now = now or self._clock.now()
         through = int(now.timestamp() - self.config.settle_seconds) // 60 - 1
         with self._lock:
-            self.flush()
-            book = self.state.book
-            if book.evaluated_through is not None and through <= book.evaluated_through:
-                if not book.late_hours:
-                    return Changes()
-                through = book.evaluated_through
-            candidates = self._evaluate(through, now)
-            changes = self.tracker.apply(candidates, now)
+            changes = self._tick_through(through, now)
+            if changes.published or self._wall() - self._flushed_at >= FLUSH_SECONDS:
+                self.flush()
         self._persist(changes, now)
         return changes
+
+    def _tick_through(self, through: int, now: datetime) -> Changes:
+        book = self.state.book
+        if book.evaluated_through is not None and through <= book.evaluated_through:
+            if not book.late_hours:
+                return Changes()
+            through = book.evaluated_through
+        return self.tracker.apply(self._evaluate(through, now), now)
 
     def flush(self) -> None:
         """Write the rollup counters gathered since the last flush (one executemany)."""
@@ -146,6 +157,7 @@ class DetectionEngine:
             if self._pending and self._rollups is not None:
                 self._rollups.add(self._pending)
             self._pending = Counter()
+            self._flushed_at = self._wall()
 
     def _evaluate(self, through: int, now: datetime) -> list[Finding]:
         state, settings = self.state, self.settings

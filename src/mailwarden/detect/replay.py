@@ -118,6 +118,10 @@ class Ticker(Protocol):
         """Evaluate what is due at now."""
         ...
 
+    def flush(self) -> None:
+        """Write the counts still pending to the store."""
+        ...
+
 
 class Replayer:
     """Feeds lines through ingest and ticks detection on a simulated clock."""
@@ -151,8 +155,9 @@ class Replayer:
             self._tick_to(self._clock.now(), stats)
             if self._progress is not None and stats.batches % 500 == 0:
                 self._progress(stats)
-        if self._engine is not None:  # a last tick writes what is still pending
+        if self._engine is not None:  # a last tick, and what is still pending is written
             self._engine.tick(self._clock.now())
+            self._engine.flush()
         stats.seconds = time.perf_counter() - started
         return stats
 

@@ -17,6 +17,10 @@ class Ticking(Protocol[R]):
         """Evaluate what is due at now."""
         ...
 
+    def flush(self) -> None:
+        """Write what is pending to the store."""
+        ...
+
 
 class TickTogether(Generic[R]):
     """Ticks `first`, then the incident service, with the same now; returns first's result.
@@ -34,3 +38,7 @@ class TickTogether(Generic[R]):
         result = self._first.tick(now)
         self._incidents.tick(now)
         return result
+
+    def flush(self) -> None:
+        """Write what the first engine holds pending."""
+        self._first.flush()

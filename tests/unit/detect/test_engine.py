@@ -126,3 +126,79 @@ def test_new_and_changed_findings_are_published_on_the_findings_topic() -> None:
         engine.tick()
     assert heard and all(f.to_dict()["kind"] == f.kind for f in heard)
     assert {f.kind for f in heard} >= {"block_rate"}
+
+
+class _Rollups:
+    """Stands in for the rollup store: remembers each write."""
+
+    def __init__(self) -> None:
+        self.writes: list[dict[tuple[int, str, str, str], int]] = []
+
+    def add(self, counts: dict[tuple[int, str, str, str], int]) -> None:
+        self.writes.append(dict(counts))
+
+
+class _Wall:
+    """A fake monotonic clock."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def _stored(rollups: _Rollups) -> int:
+    return sum(
+        count
+        for write in rollups.writes
+        for (_m, dim, _k, metric), count in write.items()
+        if dim == "overall" and metric == "queued"
+    )
+
+
+def test_rollups_wait_in_memory_until_a_second_of_wall_time_has_passed() -> None:
+    clock, rollups, wall = FakeClock(T0), _Rollups(), _Wall()
+    engine = DetectionEngine(clock, rollups=rollups, wall=wall)  # type: ignore[arg-type]
+    for at in minutes(T0, 30):  # half an hour of simulated time in no wall time at all
+        engine.on_events(minute_of_traffic(at, 10))
+        clock.set(at + timedelta(minutes=2))
+        engine.tick()
+    assert rollups.writes == []
+    wall.seconds = 1.0
+    engine.tick()
+    assert len(rollups.writes) == 1 and _stored(rollups) == 30 * 10  # every minute, one write
+
+
+def test_counts_are_written_before_a_finding_is_published() -> None:
+    clock, rollups, wall = FakeClock(T0), _Rollups(), _Wall()
+    bus = InProcessBus()
+    stored_when_published: list[int] = []
+    bus.subscribe_messages(
+        FINDINGS_TOPIC, lambda _messages: stored_when_published.append(_stored(rollups))
+    )
+    engine = DetectionEngine(clock, rollups=rollups, bus=bus, wall=wall)  # type: ignore[arg-type]
+    sent = 0
+    for at in minutes(T0, 180):
+        batch = minute_of_traffic(at, 60, blocks=40 if at >= T0 + timedelta(hours=2) else 0)
+        sent += sum(1 for e in batch if e.type == "queued")
+        engine.on_events(batch)
+        clock.set(at + timedelta(minutes=2))
+        if engine.tick().published:
+            break
+    assert stored_when_published and stored_when_published[0] == sent
+
+
+def test_closing_the_services_writes_what_is_pending(tmp_path: Any) -> None:
+    from mailwarden.app import build
+    from mailwarden.config import Settings
+    from mailwarden.store.rollups_repo import RollupStore
+
+    clock = FakeClock(T0)
+    services = build(Settings(database_url=f"sqlite:///{tmp_path}/mw.db"), clock=clock)
+    assert services.detection is not None
+    services.detection.on_events(minute_of_traffic(T0, 10))
+    store = RollupStore(services.engine)
+    assert list(store.rows(0)) == []
+    services.close()
+    assert any(metric == "queued" for _m, _d, _k, metric, _c in store.rows(0))

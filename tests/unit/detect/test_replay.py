@@ -22,6 +22,7 @@ class Recorder:
     clock: FakeClock
     receives: list[tuple[datetime, int]] = field(default_factory=list)
     ticks: list[datetime] = field(default_factory=list)
+    flushes: int = 0
 
     def receive(self, provider: str, request: Any, *, source: str, verify: bool) -> Any:
         assert provider == "ndjson" and not verify
@@ -33,6 +34,9 @@ class Recorder:
         assert now is not None
         self.ticks.append(now)
         return Changes()
+
+    def flush(self) -> None:
+        self.flushes += 1
 
 
 def _line(kind: str, at: datetime) -> bytes:
@@ -55,6 +59,7 @@ def test_the_clock_follows_the_events_and_late_lines_do_not_turn_it_back() -> No
     ]
     assert recorder.ticks[:4] == [T0 + timedelta(minutes=m) for m in range(4)]
     assert stats.lines == 4 and stats.accepted == 4
+    assert recorder.flushes == 1  # what the last tick left pending is written
 
 
 def test_batches_never_exceed_the_batch_size() -> None:
