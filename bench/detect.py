@@ -44,6 +44,7 @@ from mailwarden.app import build
 from mailwarden.clock import FakeClock
 from mailwarden.config import Settings
 from mailwarden.detect.replay import Replayer, ReplayStats, start_of
+from mailwarden.runtime import tune_gc
 from mailwarden.simulate.scenarios import NAMES as SCENARIO_NAMES
 
 
@@ -201,6 +202,7 @@ def main() -> None:
     parser.add_argument("--hot-path-events", type=int, default=200_000)
     args = parser.parse_args()
     wanted = [name for name in args.scenarios.split(",") if name]
+    tune_gc()  # as `mailwarden serve` and `worker`, where detection runs live, set memory up
     with tempfile.TemporaryDirectory() as scratch:
         work = args.workdir or Path(scratch)
         runs: list[RunScore] = []

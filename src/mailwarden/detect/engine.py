@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +33,7 @@ from mailwarden.detect.samples import KIND_FAMILIES, SampleBook, breakdown, samp
 from mailwarden.events.model import Event
 from mailwarden.metrics.baseline import RateBaselines
 from mailwarden.metrics.cohorts import CohortBook
-from mailwarden.metrics.rollup import ScopeKey, aggregate, by_key, store_counts
+from mailwarden.metrics.rollup import PendingCounts, ScopeKey, aggregate, by_key
 from mailwarden.metrics.series import SeriesBook
 from mailwarden.store.findings_repo import FindingStore
 from mailwarden.store.rollups_repo import RollupStore
@@ -53,7 +52,7 @@ KIND_RATES = {
 _NO_FLAGS: dict[str, set[int]] = {}
 DETAIL_PREFIXES = ("by_", "dominant_", "sample", "sampled", "rate_ci95")
 _PROVIDER_KINDS = frozenset({"block_rate", "deferral_rate", "delivery_drop"})
-FLUSH_ROWS = 20_000  # pending rollup counters that force a write before the next tick
+FLUSH_ROWS = 8_000  # pending (key, minute) rows that force a write before the next tick
 FLUSH_SECONDS = 1.0  # wall time the stored rollups may lag the counts in memory
 QUIET_SAVE_MINUTES = 5  # how often an open finding's unpublished updates are saved
 RECENT_MINUTES = 26 * 60  # loaded minute by minute at warm-up; older history by the hour
@@ -93,7 +92,7 @@ class DetectionEngine:
         self._findings = findings
         self._bus = bus
         self._lock = threading.RLock()
-        self._pending: Counter[tuple[int, str, str, str]] = Counter()
+        self._pending = PendingCounts()
         book = SeriesBook(hour_horizon=24 * self.config.history_days)
         self.state = evaluate.State(
             book=book,
@@ -121,16 +120,16 @@ class DetectionEngine:
             return
         rows = by_key(batch)
         with self._lock:
-            if self._rollups is not None:
-                store_counts(batch, rows, into=self._pending)
-                if len(self._pending) >= FLUSH_ROWS:
-                    self.flush()
             if self.state.started is None:
                 self.state.started = batch.first_minute - 1
             self.state.book.add(batch, rows)
             self.state.exposure.add(rows)
             self.samples.add(events)
             self.state.cohorts.add(events)
+            if self._rollups is not None:  # last: the pending counts keep (and grow) the rows
+                self._pending.add(batch, rows)
+                if len(self._pending) >= FLUSH_ROWS:
+                    self.flush()
 
     def tick(self, now: datetime | None = None) -> Changes:
         """Evaluate every window closed by now (less the settle delay); emit what changed."""
@@ -155,8 +154,8 @@ class DetectionEngine:
         """Write the rollup counters gathered since the last flush (one executemany)."""
         with self._lock:
             if self._pending and self._rollups is not None:
-                self._rollups.add(self._pending)
-            self._pending = Counter()
+                self._rollups.add_rows(self._pending.counters())
+            self._pending = PendingCounts()
             self._flushed_at = self._wall()
 
     def _evaluate(self, through: int, now: datetime) -> list[Finding]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from operator import add
 from typing import Final
 
 from mailwarden.events.model import Event
@@ -49,7 +50,6 @@ ALL_KEY: Final = "*"
 # (minute, sending_domain, campaign, mailbox_provider, sending_ip)
 Cell = tuple[int, str | None, str | None, str, str | None]
 ScopeKey = tuple[str, str]
-StoreKey = tuple[int, str, str, str]
 
 _PLAIN: Final = {
     "queued": QUEUED,
@@ -172,22 +172,43 @@ def by_key(batch: RollupBatch) -> dict[tuple[ScopeKey, int], Row]:
     return out
 
 
-def store_counts(
-    batch: RollupBatch,
-    rows: dict[tuple[ScopeKey, int], Row] | None = None,
-    into: Counter[StoreKey] | None = None,
-) -> Counter[StoreKey]:
-    """The batch as (minute, dimension, key, metric) counters for the store (added into
-    `into`, counters pending from earlier batches, when given)."""
-    out: Counter[StoreKey] = Counter() if into is None else into
-    get = out.get  # not Counter's += : its __missing__ is a Python call per new counter
-    for ((dimension, key), minute), row in (rows if rows is not None else by_key(batch)).items():
-        for slot, count in enumerate(row):
-            if count:
-                cell = (minute, dimension, key, SLOTS[slot])
-                out[cell] = get(cell, 0) + count
-    for ((minute, domain, campaign, provider, ip), metric), count in batch.reasons.items():
-        for dimension, key in scope_keys(domain, campaign, provider, ip):
-            cell = (minute, dimension, key, metric)
-            out[cell] = get(cell, 0) + count
-    return out
+class PendingCounts:
+    """Rollup counts not yet written: summed rows per (key, minute), reason counts beside."""
+
+    __slots__ = ("reasons", "rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[ScopeKey, int], Row] = {}
+        self.reasons: Counter[tuple[ScopeKey, int, str]] = Counter()
+
+    def __len__(self) -> int:
+        return len(self.rows) + len(self.reasons)
+
+    def add(self, batch: RollupBatch, rows: dict[tuple[ScopeKey, int], Row]) -> None:
+        """Add a batch's rows per key and minute (kept, not copied: `rows` must be the
+        caller's to give away) and its reason counts."""
+        pending = self.rows
+        for at, row in rows.items():
+            total = pending.get(at)
+            if total is None:
+                pending[at] = row
+            else:
+                total[:] = map(add, total, row)
+        reasons = self.reasons
+        for ((minute, domain, campaign, provider, ip), metric), count in batch.reasons.items():
+            for key in scope_keys(domain, campaign, provider, ip):
+                reasons[(key, minute, metric)] += count
+
+    def counters(self) -> list[tuple[int, str, str, str, int]]:
+        """Every non-zero count as a (minute, dimension, key, metric, count) store row."""
+        out = [
+            (minute, dimension, key, SLOTS[slot], count)
+            for ((dimension, key), minute), row in self.rows.items()
+            for slot, count in enumerate(row)
+            if count
+        ]
+        out.extend(
+            (minute, dimension, key, metric, count)
+            for ((dimension, key), minute, metric), count in self.reasons.items()
+        )
+        return out

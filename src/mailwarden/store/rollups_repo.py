@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Final
 
 from sqlalchemy import Engine, func, select
@@ -30,9 +30,12 @@ class RollupStore:
 
     def add(self, counts: Mapping[RollupKey, int]) -> None:
         """Add every counter in one statement (an upsert that adds to what is there)."""
-        if not counts:
+        self.add_rows([(*key, count) for key, count in counts.items() if count])
+
+    def add_rows(self, rows: Sequence[tuple[int, str, str, str, int]]) -> None:
+        """Add (minute, dimension, key, metric, count) rows in one statement."""
+        if not rows:
             return
-        rows = [(*key, count) for key, count in counts.items() if count]
         if self._sqlite:
             sqlite_executemany(self._engine, _SQLITE_UPSERT, rows)
             return

@@ -132,10 +132,10 @@ class _Rollups:
     """Stands in for the rollup store: remembers each write."""
 
     def __init__(self) -> None:
-        self.writes: list[dict[tuple[int, str, str, str], int]] = []
+        self.writes: list[list[tuple[int, str, str, str, int]]] = []
 
-    def add(self, counts: dict[tuple[int, str, str, str], int]) -> None:
-        self.writes.append(dict(counts))
+    def add_rows(self, rows: list[tuple[int, str, str, str, int]]) -> None:
+        self.writes.append(rows)
 
 
 class _Wall:
@@ -152,7 +152,7 @@ def _stored(rollups: _Rollups) -> int:
     return sum(
         count
         for write in rollups.writes
-        for (_m, dim, _k, metric), count in write.items()
+        for _m, dim, _k, metric, count in write
         if dim == "overall" and metric == "queued"
     )
 
