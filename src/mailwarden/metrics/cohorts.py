@@ -126,9 +126,7 @@ class CohortBook:
         needs any more."""
         expired = self._expired_before
         if expired is not None:
-            pending = self._pending
-            for message in [m for m, entry in pending.items() if entry[0] < expired]:
-                del pending[message]
+            _forget_expired(self._pending, expired)
         oldest_minute = through - self.lag - max(WINDOWS) - 1
         oldest_hour = through // 60 - self._hour_horizon
         for cohort in self.keys.values():
@@ -136,6 +134,19 @@ class CohortBook:
                 del cohort.minutes[minute]
             for hour in [h for h in cohort.hours if h < oldest_hour]:
                 del cohort.hours[hour]
+
+
+def _forget_expired(pending: dict[str, tuple[int, Cell]], expired: int) -> None:
+    """Drop deliveries older than `expired` from the front of the arrival order, up to the
+    first that is not: a late delivery behind it waits for a later prune (harmless, as the
+    minute is checked on open), and a prune costs what it drops, not what is held."""
+    stale = []
+    for message, (minute, _cell) in pending.items():
+        if minute >= expired:
+            break
+        stale.append(message)
+    for message in stale:
+        del pending[message]
 
 
 def _row(fresh: dict[int, dict[Cell, CohortRow]], minute: int, cell: Cell) -> CohortRow:

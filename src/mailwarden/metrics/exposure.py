@@ -38,6 +38,8 @@ _FILTERS: Final = tuple(
     for weight, mean in KERNELS[rate]
 )
 _GAIN: Final = tuple(decay / (1.0 - decay) for _i, _w, decay in _FILTERS)
+_NO_TOTALS: Final = (0.0,) * len(RATES)
+_NO_LEVELS: Final = (0.0,) * len(_FILTERS)
 
 # A checkpoint: (minute, per-rate running totals, per-filter levels), taken at the end of a
 # minute with deliveries. Between checkpoints nothing is delivered, so the levels decay
@@ -81,22 +83,27 @@ class KeyExposure:
     def deliver(self, minute: int, delivered: int) -> None:
         """Record deliveries in `minute`."""
         marks = self.marks
-        if marks and minute <= marks[-1][0]:
-            if minute == marks[-1][0]:
-                marks[-1] = _merge(marks[-1], delivered)
-            else:
-                self.late(minute, delivered)
-            return
-        if marks:
-            totals, levels = _at(marks[-1], minute - 1)
+        if not marks:
+            totals, levels, since = _NO_TOTALS, _NO_LEVELS, 0
         else:
-            totals, levels = (0.0,) * len(RATES), (0.0,) * len(_FILTERS)
+            last, totals, levels = marks[-1]
+            if minute <= last:
+                if minute == last:
+                    marks[-1] = _merge(marks[-1], delivered)
+                else:
+                    self.late(minute, delivered)
+                return
+            since = minute - 1 - last  # quiet minutes since the checkpoint: decay first
         new_totals = list(totals)
         new_levels = []
-        for (index, weight, decay), level in zip(_FILTERS, levels, strict=True):
-            updated = level * decay + delivered * (1.0 - decay)
-            new_totals[index] += weight * updated
-            new_levels.append(updated)
+        for (index, weight, decay), gain, level in zip(_FILTERS, _GAIN, levels, strict=True):
+            if since:
+                fade = decay**since
+                new_totals[index] += weight * level * gain * (1.0 - fade)
+                level *= fade
+            level = level * decay + delivered * (1.0 - decay)
+            new_totals[index] += weight * level
+            new_levels.append(level)
         marks.append((minute, tuple(new_totals), tuple(new_levels)))
         self.minutes.append(minute)
 

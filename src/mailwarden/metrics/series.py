@@ -13,7 +13,7 @@ than the short windows mark their hour for a historic re-evaluation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from operator import add, sub
+from operator import add
 from typing import Final
 
 from mailwarden.metrics.counters import (
@@ -282,16 +282,23 @@ def _add_to_sums(series: KeySeries, minute: int, delta: Row, summed: int) -> Non
 
 
 def _slide(series: KeySeries, old: int, through: int) -> None:
+    # Rows are sparse (a few of the counters move in a minute): slot by slot, skipping zeros,
+    # is about twice as fast as adding whole rows.
     minutes = series.minutes
     sums = series.sums
     for minute in range(old + 1, through + 1):
         entering = minutes.get(minute)
+        if entering is not None:
+            moved = [(slot, count) for slot, count in enumerate(entering) if count]
+            for total in sums.values():
+                for slot, count in moved:
+                    total[slot] += count
         for window, total in sums.items():
             leaving = minutes.get(minute - window)
-            if entering is not None:
-                total[:] = map(add, total, entering)
             if leaving is not None:
-                total[:] = map(sub, total, leaving)
+                for slot, count in enumerate(leaving):
+                    if count:
+                        total[slot] -= count
 
 
 def _recompute(series: KeySeries, through: int) -> None:

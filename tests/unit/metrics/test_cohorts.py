@@ -68,6 +68,19 @@ def test_matured_deliveries_are_forgotten_by_the_hourly_prune() -> None:
     assert book.waiting() == 1  # the one delivered 30 minutes ago may still be opened
 
 
+def test_a_delivery_reported_late_is_forgotten_once_those_before_it_have_expired() -> None:
+    book = CohortBook(lag_minutes=60)
+    book.add([event("delivered", T0, message="m-early")])
+    book.add([event("delivered", T0 + timedelta(minutes=50), message="m-recent")])
+    book.add([event("delivered", T0 + timedelta(minutes=1), message="m-straggler")])
+    book.mature(BASE + 100)
+    book.prune(BASE + 100)
+    assert book.waiting() == 2  # the straggler waits behind a delivery still in play
+    book.mature(BASE + 200)
+    book.prune(BASE + 200)
+    assert book.waiting() == 0
+
+
 def test_a_delivery_reported_after_its_cohort_matured_is_left_out_with_its_opens() -> None:
     book = CohortBook(lag_minutes=60)
     book.add([event("delivered", T0, message="m-1")])
