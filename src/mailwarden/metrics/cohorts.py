@@ -22,6 +22,8 @@ DELIVERED, ENGAGED = 0, 1
 CohortRow = list[int]
 Cell = tuple[str | None, str]  # (sending domain, mailbox provider)
 WINDOWS: Final = (60, 240)
+# a delivery's pending entry (minute, cell) and its fresh cohort row (None: judged already)
+_Delivered = tuple[tuple[int, Cell], CohortRow | None]
 
 
 class CohortKey:
@@ -52,38 +54,48 @@ class CohortBook:
 
     def add(self, events: Iterable[Event]) -> None:
         """Note deliveries, and first opens or clicks that came within the lag."""
-        pending, fresh, lag = self._pending, self._fresh, self.lag
-        expired = self._expired_before if self._expired_before is not None else -1
+        pending, lag = self._pending, self.lag
         minutes: dict[datetime, int] = {}  # a batch shares few distinct times
+        # (time, domain, provider) -> the pending entry and fresh row its deliveries share
+        cohorts: dict[tuple[datetime, str | None, str], _Delivered] = {}
         for event in events:
             kind = event.type
             if kind == "delivered":
                 message = event.message_id
                 if message is None:
                     continue
-                at = event.occurred_at
-                minute = minutes.get(at)
-                if minute is None:
-                    minute = minutes[at] = int(at.timestamp()) // 60
-                if minute < expired:
-                    continue  # reported after its cohort was judged: like its opens, left out
-                cell = (event.sending_domain, event.mailbox_provider)
-                pending[message] = (minute, cell)
-                _row(fresh, minute, cell)[DELIVERED] += 1
+                probe = (event.occurred_at, event.sending_domain, event.mailbox_provider)
+                entry, row = cohorts.get(probe) or self._cohort(probe, minutes, cohorts)
+                if row is not None:  # None: reported after its cohort was judged, left out
+                    pending[message] = entry
+                    row[DELIVERED] += 1
             elif kind == "opened" or kind == "clicked":
                 message = event.message_id
                 found = pending.get(message) if message is not None else None
                 if found is None or (kind == "opened" and is_machine_open(event)):
                     continue
                 del pending[message]  # type: ignore[arg-type]
-                if found[0] < expired:
+                if self._expired_before is not None and found[0] < self._expired_before:
                     continue  # its cohort has matured: too late to count
-                at = event.occurred_at
-                minute = minutes.get(at)
-                if minute is None:
-                    minute = minutes[at] = int(at.timestamp()) // 60
-                if minute - found[0] <= lag:
-                    _row(fresh, found[0], found[1])[ENGAGED] += 1
+                if _minute(event.occurred_at, minutes) - found[0] <= lag:
+                    _row(self._fresh, found[0], found[1])[ENGAGED] += 1
+
+    def _cohort(
+        self,
+        probe: tuple[datetime, str | None, str],
+        minutes: dict[datetime, int],
+        cohorts: dict[tuple[datetime, str | None, str], _Delivered],
+    ) -> _Delivered:
+        at, domain, provider = probe
+        minute = _minute(at, minutes)
+        expired = self._expired_before
+        cell = (domain, provider)
+        if expired is not None and minute < expired:
+            found: _Delivered = ((minute, cell), None)
+        else:
+            found = ((minute, cell), _row(self._fresh, minute, cell))
+        cohorts[probe] = found
+        return found
 
     def mature(self, through: int) -> int | None:
         """Fold cohorts at least `lag` minutes old by `through` into the keys; return the last."""
@@ -147,6 +159,13 @@ def _forget_expired(pending: dict[str, tuple[int, Cell]], expired: int) -> None:
         stale.append(message)
     for message in stale:
         del pending[message]
+
+
+def _minute(at: datetime, minutes: dict[datetime, int]) -> int:
+    minute = minutes.get(at)
+    if minute is None:
+        minute = minutes[at] = int(at.timestamp()) // 60
+    return minute
 
 
 def _row(fresh: dict[int, dict[Cell, CohortRow]], minute: int, cell: Cell) -> CohortRow:
