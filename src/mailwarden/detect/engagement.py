@@ -9,6 +9,7 @@ finding; Apple machine opens never count as engagement.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from mailwarden.detect.model import Finding, Scope
@@ -24,6 +25,11 @@ from mailwarden.metrics.baseline import RateBaseline
 ENGAGEMENT_SPEC = ShiftSpec(
     0.6, 0.0, 20, critical_factor=0.25, critical_delta=0.0, rise=False, score=5.0, min_trials=1000
 )
+# Engagement swings with the hour's mix (night-time receipts are opened more than daytime
+# newsletters), so a key with less than a day of its own cohorts has no fair "usual" yet:
+# until then only a collapse to the critical fraction (mail gone to spam) is a finding.
+WARM_UP_HOURS = 24
+WARM_UP_SPEC = replace(ENGAGEMENT_SPEC, factor=ENGAGEMENT_SPEC.critical_factor)
 
 
 def detect_engagement(

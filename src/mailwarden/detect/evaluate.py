@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import Final
 
 from mailwarden.detect.early import early_check, ready
-from mailwarden.detect.engagement import detect_engagement
+from mailwarden.detect.engagement import (
+    ENGAGEMENT_SPEC,
+    WARM_UP_HOURS,
+    WARM_UP_SPEC,
+    detect_engagement,
+)
 from mailwarden.detect.model import Finding, Scope
 from mailwarden.detect.policy import Policy, detect_policy
 from mailwarden.detect.providers import detect_provider
@@ -229,7 +234,9 @@ def evaluate_engagement(state: State, now: datetime) -> Iterator[Finding]:
         baseline = _engagement_baseline(state, key, hour, prior)
         if baseline.events < MIN_ENGAGED_HISTORY:
             continue  # opens not tracked here (or not yet): nothing to compare with
-        found = detect_engagement(_scope(key), cohort.sums, baseline, last, cohorts.lag, now)
+        warming_up = cohort.first_hour is None or hour - cohort.first_hour < WARM_UP_HOURS
+        spec = WARM_UP_SPEC if warming_up else ENGAGEMENT_SPEC
+        found = detect_engagement(_scope(key), cohort.sums, baseline, last, cohorts.lag, now, spec)
         if found is not None:
             yield found
 

@@ -29,12 +29,13 @@ _Delivered = tuple[tuple[int, Cell], CohortRow | None]
 class CohortKey:
     """The matured cohorts of one key: per delivery minute and hour, with window sums."""
 
-    __slots__ = ("hours", "minutes", "sums")
+    __slots__ = ("first_hour", "hours", "minutes", "sums")
 
     def __init__(self) -> None:
         self.minutes: dict[int, CohortRow] = {}
         self.hours: dict[int, CohortRow] = {}
         self.sums: dict[int, CohortRow] = {w: [0, 0] for w in WINDOWS}
+        self.first_hour: int | None = None  # the earliest cohort this process has seen
 
 
 class CohortBook:
@@ -124,6 +125,8 @@ class CohortBook:
             cohort = self.keys[key] = CohortKey()
         cohort.minutes.setdefault(minute, [0, 0])[slot] += count
         cohort.hours.setdefault(minute // 60, [0, 0])[slot] += count
+        if cohort.first_hour is None or minute // 60 < cohort.first_hour:
+            cohort.first_hour = minute // 60
         if old is not None and minute <= old:  # a straggler: already-slid window
             for window, sums in cohort.sums.items():
                 if minute > old - window:
