@@ -138,9 +138,17 @@ class DetectionEngine:
         with self._lock:
             changes = self._tick_through(through, now)
             if changes.published or self._wall() - self._flushed_at >= FLUSH_SECONDS:
-                self.flush()
+                self._write_pending()
         self._persist(changes, now)
         return changes
+
+    def _write_pending(self) -> None:
+        """Flush; a failed write leaves the counts pending for the next try (and the tick's
+        findings still go out)."""
+        try:
+            self.flush()
+        except Exception:
+            log.exception("writing rollup counts failed; they stay pending for the next tick")
 
     def _tick_through(self, through: int, now: datetime) -> Changes:
         book = self.state.book

@@ -202,3 +202,30 @@ def test_closing_the_services_writes_what_is_pending(tmp_path: Any) -> None:
     assert list(store.rows(0)) == []
     services.close()
     assert any(metric == "queued" for _m, _d, _k, metric, _c in store.rows(0))
+
+
+class _FailingOnce(_Rollups):
+    """A rollup store whose first write fails (the database was away)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    def add_rows(self, rows: list[tuple[int, str, str, str, int]]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise OSError("database unavailable")
+        super().add_rows(rows)
+
+
+def test_a_failed_rollup_write_keeps_the_counts_for_the_next_tick() -> None:
+    clock, rollups, wall = FakeClock(T0), _FailingOnce(), _Wall()
+    engine = DetectionEngine(clock, rollups=rollups, wall=wall)  # type: ignore[arg-type]
+    engine.on_events(minute_of_traffic(T0, 10))
+    clock.set(T0 + timedelta(minutes=2))
+    wall.seconds = 1.0
+    engine.tick()  # the write fails: logged, the tick goes on
+    assert rollups.failed and rollups.writes == []
+    wall.seconds = 2.0
+    engine.tick()
+    assert _stored(rollups) == 10
