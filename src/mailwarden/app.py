@@ -83,11 +83,13 @@ class Services:
 
     def close(self) -> None:
         """Write the rollup counts still pending, then release connections."""
-        if self.detection is not None:
-            self.detection.flush()
-        self.engine.dispose()
-        if isinstance(self.bus, RedisStreamsBus):
-            self.bus.close()
+        try:
+            if self.detection is not None:
+                self.detection.flush()
+        finally:
+            self.engine.dispose()
+            if isinstance(self.bus, RedisStreamsBus):
+                self.bus.close()
 
 
 def build(
