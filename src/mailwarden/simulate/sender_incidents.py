@@ -211,9 +211,8 @@ class WebhookSilence(Injector):
         super().prepare(plan)
         rng = self.rng
         if self.hour is None:
-            self.start = minute(
-                anchor_campaign(plan, self.day, rng).start + 60 * rng.randint(15, 40)
-            )
+            after = anchor_campaign(plan, self.day, rng).start + 60 * rng.randint(15, 40)
+            self.start = fit(plan, minute(after))  # a campaign late on the last day: a day back
         else:
             later = self.hour * HOUR + 60 * rng.randint(0, 30)
             self.start = fit(plan, midnight(plan, self.day) + later)
