@@ -3,7 +3,7 @@
 Builds (once; reused while its parameters match) a SQLite database in the store's schema
 with 10M events over a week from three sending domains, five mailbox providers and a few
 campaigns a day, generated directly as rows (executemany), and their per-minute rollups made
-by detection's own rollup code (signatures -> store_counts -> RollupStore.add). A handful
+by detection's own rollup code (aggregate -> PendingCounts -> RollupStore.add_rows). A handful
 of incidents and findings are added so every part of the page has work to do.
 
 Then it signs in and times renders of GET / through the ASGI app (Starlette's TestClient):
@@ -36,7 +36,7 @@ from mailwarden.config import Settings
 from mailwarden.detect.model import Finding, Scope
 from mailwarden.events.model import Bounce, Event
 from mailwarden.incidents.model import Actor
-from mailwarden.metrics.rollup import aggregate, store_counts
+from mailwarden.metrics.rollup import PendingCounts, aggregate, by_key
 from mailwarden.store import migrate
 from mailwarden.store.engine import make_engine
 from mailwarden.store.findings_repo import FindingStore
@@ -113,7 +113,7 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
     per_minute, extra = divmod(events, minutes)
     written, rollup_rows, began = 0, 0, time.perf_counter()
     rows: list[tuple[Any, ...]] = []
-    hour: list[Event] = []  # rolled up by detection's own code (aggregate -> store_counts)
+    hour: list[Event] = []  # rolled up by detection's own code (aggregate -> PendingCounts)
     for offset in range(minutes):
         minute = start_minute + offset
         count = per_minute + (1 if offset < extra else 0)
@@ -162,8 +162,10 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
         if (offset + 1) % 60 == 0 or offset == minutes - 1:
             with engine.begin() as conn:
                 conn.exec_driver_sql(_INSERT, rows)
-            counts = store_counts(aggregate(hour))
-            rollups.add(counts)
+            batch, pending = aggregate(hour), PendingCounts()
+            pending.add(batch, by_key(batch))
+            counts = pending.counters()
+            rollups.add_rows(counts)
             rollup_rows += len(counts)
             rows.clear()
             hour.clear()
