@@ -88,7 +88,9 @@ def start_of(stream: BinaryIO) -> datetime | None:
     return found
 
 
-def _batches(lines: Iterable[bytes], size: int) -> Iterator[tuple[list[tuple[int, bytes]], float]]:
+def batches(
+    lines: Iterable[bytes], size: int = 1000
+) -> Iterator[tuple[list[tuple[int, bytes]], float]]:
     """Numbered non-empty lines grouped by simulated minute (at most size), with the clock."""
     times = _Times()
     batch: list[tuple[int, bytes]] = []
@@ -148,18 +150,26 @@ class Replayer:
         """Replay every line; return the tally."""
         stats = ReplayStats()
         started = time.perf_counter()
-        for batch, latest in _batches(lines, self._batch):
-            if latest >= 0 and latest > self._clock.now().timestamp():
-                self._clock.set(datetime.fromtimestamp(latest, UTC))
-            self._send(batch, stats)
-            self._tick_to(self._clock.now(), stats)
-            if self._progress is not None and stats.batches % 500 == 0:
-                self._progress(stats)
-        if self._engine is not None:  # a last tick, and what is still pending is written
-            self._engine.tick(self._clock.now())
-            self._engine.flush()
+        for batch, latest in batches(lines, self._batch):
+            self.step(batch, latest, stats)
+        self.finish()
         stats.seconds = time.perf_counter() - started
         return stats
+
+    def step(self, batch: list[tuple[int, bytes]], latest: float, stats: ReplayStats) -> None:
+        """Send one batch of numbered lines, the clock at its latest time, and tick what passed."""
+        if latest >= 0 and latest > self._clock.now().timestamp():
+            self._clock.set(datetime.fromtimestamp(latest, UTC))
+        self._send(batch, stats)
+        self._tick_to(self._clock.now(), stats)
+        if self._progress is not None and stats.batches % 500 == 0:
+            self._progress(stats)
+
+    def finish(self) -> None:
+        """Tick once more and write the counts still pending."""
+        if self._engine is not None:
+            self._engine.tick(self._clock.now())
+            self._engine.flush()
 
     def _tick_to(self, now: datetime, stats: ReplayStats) -> None:
         engine = self._engine

@@ -12,7 +12,7 @@ from tests.unit.detect.factory import T0, event
 
 from mailwarden.clock import FakeClock
 from mailwarden.detect.lifecycle import Changes
-from mailwarden.detect.replay import Replayer, first_time, start_of
+from mailwarden.detect.replay import Replayer, ReplayStats, batches, first_time, start_of
 
 
 @dataclass
@@ -60,6 +60,29 @@ def test_the_clock_follows_the_events_and_late_lines_do_not_turn_it_back() -> No
     assert recorder.ticks[:4] == [T0 + timedelta(minutes=m) for m in range(4)]
     assert stats.lines == 4 and stats.accepted == 4
     assert recorder.flushes == 1  # what the last tick left pending is written
+
+
+def test_stepping_batch_by_batch_replays_exactly_as_a_whole_run() -> None:
+    lines = [_line("queued", T0 + timedelta(seconds=25 * i)) for i in range(12)]
+    lines.insert(5, _line("complained", T0 - timedelta(hours=1)))
+    whole_clock, stepped_clock = FakeClock(T0), FakeClock(T0)
+    whole, stepped = Recorder(whole_clock), Recorder(stepped_clock)
+    expected = Replayer(whole, whole_clock, whole).run(lines)  # type: ignore[arg-type]
+    replayer = Replayer(stepped, stepped_clock, stepped)  # type: ignore[arg-type]
+    stats = ReplayStats()
+    for batch, latest in batches(lines):
+        replayer.step(batch, latest, stats)
+    replayer.finish()
+    assert (stepped.receives, stepped.ticks, stepped.flushes) == (
+        whole.receives,
+        whole.ticks,
+        whole.flushes,
+    )
+    assert (stats.lines, stats.batches, stats.ticks) == (
+        expected.lines,
+        expected.batches,
+        expected.ticks,
+    )
 
 
 def test_batches_never_exceed_the_batch_size() -> None:
