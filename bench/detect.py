@@ -11,10 +11,10 @@ as a step, and over the step changes the issue's target names (bad list, blocks,
 throttling, surges, silence), leaving out complaint spikes and engagement collapse, whose
 signal trails the step by nature.
 
-Cost: one scenario (a quiet day) per seed and volume is replayed again, ingest alone
-(detection disabled) and with detection, taking turns in this process (--cost-repeats
-times, the best of each kept); the overhead is the ratio of their per-event CPU time (wall
-time too, noisier on a shared machine). Detection
+Cost (see detect_cost.py): one scenario (a quiet day) per seed and volume is replayed
+again, ingest alone (detection disabled) and with detection side by side in this process,
+the two taking turns batch by batch; the overhead is the ratio of their per-event CPU time
+(wall time too). Detection
 costs something per event and something per simulated minute (each minute's tick: windows
 slid, cohorts matured, keys evaluated; rollups are written once a second of wall time, so a
 replay writes many minutes at once), so the overhead falls as volume
@@ -25,12 +25,10 @@ against ingest. Prints in words, then one JSON line per figure group.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +36,16 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from detect_cost import (
+    describe_cost,
+    describe_split,
+    fresh_services,
+    measure_cost,
+    median_cost,
+    split_cost,
+)
 from detect_hotpath import measure_hot_path
 from detect_score import RunScore, per_incident, per_kind, score_run, summarise
-from mailwarden.app import build
-from mailwarden.clock import FakeClock
-from mailwarden.config import Settings
 from mailwarden.detect.replay import Replayer, ReplayStats, start_of
 from mailwarden.runtime import tune_gc
 from mailwarden.simulate.scenarios import NAMES as SCENARIO_NAMES
@@ -62,16 +65,10 @@ def simulate(seed: int, scale: float, days: int, out: str, scenario: str = "all"
 
 def replay(path: Path, db: Path, *, detection: bool) -> tuple[ReplayStats, Any, float]:
     """Replay one file through a fresh database; return the stats, services and CPU seconds."""
-    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
-        stale.unlink(missing_ok=True)
     with path.open("rb") as lines:  # streamed, as the CLI does
         start = start_of(lines)
         assert start is not None, f"{path}: no events"
-        clock = FakeClock(start)
-        settings = Settings(
-            database_url=f"sqlite:///{db}", sqlite_synchronous="NORMAL", detection_enabled=detection
-        )
-        services = build(settings, clock=clock)
+        services, clock = fresh_services(db, start, detection=detection)
         began = time.process_time()
         stats = Replayer(services.ingest, clock, services.detection, source=path.name).run(lines)
         return stats, services, time.process_time() - began
@@ -88,56 +85,6 @@ def score_file(path: Path, db: Path) -> tuple[RunScore, ReplayStats]:
     finally:
         services.close()
     return score_run(truth, findings, keys), stats
-
-
-def measure_cost(path: Path, db: Path, repeats: int = 2) -> dict[str, float]:
-    """Events/s and CPU per event of the same replay, ingest alone and with detection, taking
-    turns `repeats` times; the best of each (a busy machine only ever adds time)."""
-    figures: dict[str, float] = {}
-    for _ in range(repeats):
-        for label, detection in (("ingest_only", False), ("replay", True)):
-            stats, services, cpu = replay(path, db, detection=detection)
-            services.close()
-            _keep_best(figures, f"{label}_events_per_s", stats.events_per_second, max)
-            _keep_best(figures, f"{label}_cpu_us_per_event", cpu / max(stats.lines, 1) * 1e6, min)
-            figures["events"] = stats.lines
-    return figures
-
-
-def _keep_best(
-    figures: dict[str, float], key: str, value: float, best: Callable[[float, float], float]
-) -> None:
-    figures[key] = best(figures[key], value) if key in figures else value
-
-
-def _median_cost(runs: list[dict[str, float]], days: int) -> dict[str, float]:
-    """The median of each figure over the seeds, with the overheads and the events a minute."""
-    cost = {key: statistics.median(c[key] for c in runs) for key in runs[0]}
-    cost["overhead"] = cost["replay_cpu_us_per_event"] / cost["ingest_only_cpu_us_per_event"] - 1
-    cost["overhead_wall"] = cost["ingest_only_events_per_s"] / cost["replay_events_per_s"] - 1
-    cost["events_per_minute"] = cost["events"] / (days * 1440)
-    return cost
-
-
-def split_cost(cost: dict[float, dict[str, float]]) -> dict[str, float]:
-    """Detection's CPU per event and per simulated minute, solved from the lowest and the
-    highest volume (overhead per event = per_event + per_minute / events a minute)."""
-    if len(cost) < 2:
-        return {}
-    low, high = cost[min(cost)], cost[max(cost)]
-    extra = [c["replay_cpu_us_per_event"] - c["ingest_only_cpu_us_per_event"] for c in (low, high)]
-    rates = [c["events_per_minute"] for c in (low, high)]
-    if rates[0] == rates[1]:
-        return {}
-    per_minute = (extra[0] - extra[1]) / (1 / rates[0] - 1 / rates[1])
-    per_event = extra[1] - per_minute / rates[1]
-    ingest = high["ingest_only_cpu_us_per_event"]
-    return {
-        "per_event_us": per_event,
-        "per_minute_us": per_minute,
-        "ingest_us_per_event": ingest,
-        "per_event_overhead": per_event / ingest,
-    }
 
 
 def _describe(summary: dict[str, Any], incidents: dict[str, Any]) -> None:
@@ -162,25 +109,6 @@ def _describe(summary: dict[str, Any], incidents: dict[str, Any]) -> None:
         )
 
 
-def _describe_cost(scale: float, cost: dict[str, Any]) -> None:
-    print(
-        f"detection cost at scale {scale:g} ({cost['events_per_minute']:,.0f} events a minute):"
-        f" replay {cost['replay_events_per_s']:,.0f} events/s with detection,"
-        f" {cost['ingest_only_events_per_s']:,.0f} events/s ingest alone (same files, same"
-        f" run); CPU per event {cost['replay_cpu_us_per_event']:.1f} us vs"
-        f" {cost['ingest_only_cpu_us_per_event']:.1f} us: detection adds"
-        f" {cost['overhead']:.0%} (floor: at most 30 %)"
-    )
-
-
-def _describe_split(split: dict[str, float]) -> None:
-    print(
-        f"detection cost split: {split['per_event_us']:.2f} us per event"
-        f" ({split['per_event_overhead']:.0%} of ingest's {split['ingest_us_per_event']:.1f} us)"
-        f" plus {split['per_minute_us'] / 1000:.2f} ms per simulated minute"
-    )
-
-
 def main() -> None:
     """Run the detection benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -196,7 +124,7 @@ def main() -> None:
     )
     parser.add_argument("--cost-days", type=int, default=1)
     parser.add_argument(
-        "--cost-repeats", type=int, default=2, help="turns of ingest alone and with detection"
+        "--cost-repeats", type=int, default=1, help="paired replays of each cost file"
     )
     parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
     parser.add_argument("--hot-path-events", type=int, default=200_000)
@@ -227,18 +155,17 @@ def main() -> None:
                 if not cost_file.exists():
                     cost_file.parent.mkdir(parents=True, exist_ok=True)
                     simulate(seed, scale, args.cost_days, str(cost_file), args.cost_scenario)
-                cost_db = work / "cost.db"
-                costs[scale].append(measure_cost(cost_file, cost_db, args.cost_repeats))
+                costs[scale].append(measure_cost(cost_file, work, args.cost_repeats))
     summary = summarise(runs)
     incidents = per_incident(runs)
-    cost = {scale: _median_cost(figures, args.cost_days) for scale, figures in costs.items()}
+    cost = {scale: median_cost(figures, args.cost_days) for scale, figures in costs.items()}
     split = split_cost(cost)
     hot = measure_hot_path(args.hot_path_events)
     _describe(summary, incidents)
     for scale, figures in cost.items():
-        _describe_cost(scale, figures)
+        describe_cost(scale, figures)
     if split:
-        _describe_split(split)
+        describe_split(split)
     print(
         f"detection cost on the webhook hot path: SendGrid batches of 500, CPU per event"
         f" {hot['with_detection_cpu_us_per_event']:.2f} us with detection vs"

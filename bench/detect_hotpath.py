@@ -4,18 +4,18 @@ service built by the app, with detection's subscriber on the bus and without it.
 The replay cost (detect.py) feeds a simulated week minute by minute, ticks included; this
 one is the per-event cost a busy webhook pays: rolling a batch up into the rollups, the
 in-memory windows, the engagement cohorts and the finding samples. Both runs share one
-process and one CPU, alternate, and report the median of their CPU time per event.
+process and take turns request by request, so a shared machine's drift in speed hits both
+alike (see detect_cost.py).
 """
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mailwarden.app import build
+from mailwarden.app import Services, build
 from mailwarden.clock import FakeClock
 from mailwarden.config import Settings
 from mailwarden.events.providers.base import WebhookRequest
@@ -24,41 +24,57 @@ from sendgrid_data import START, Signer, batches
 BATCH = 500
 
 
-def _cpu_per_event(bodies: list[bytes], signer: Signer, db: Path, *, detection: bool) -> float:
-    """CPU microseconds per event of receiving every body, detection on or off."""
-    clock = FakeClock(datetime.fromtimestamp(START + 60, UTC))
+def _services(db: Path, signer: Signer, clock: FakeClock, *, detection: bool) -> Services:
     settings = Settings(
         database_url=f"sqlite:///{db}",
         detection_enabled=detection,
         sendgrid_webhook_public_key=signer.public_key_b64(),
     )
-    services = build(settings, clock=clock)
+    return build(settings, clock=clock)
+
+
+def _paired_cpu(bodies: list[bytes], signer: Signer, folder: Path) -> tuple[float, float]:
+    """CPU seconds of receiving every body, ingest alone and with detection, taking turns
+    request by request (who goes first alternating); the detection side's pending rollup
+    write is charged to it."""
+    clock = FakeClock(datetime.fromtimestamp(START + 60, UTC))
+    alone = _services(folder / "alone.db", signer, clock, detection=False)
+    detected = _services(folder / "detect.db", signer, clock, detection=True)
     stamp = int(clock.now().timestamp())
     requests = [WebhookRequest(signer.headers(b, stamp), b, clock.now()) for b in bodies]
-    began = time.process_time()
-    for request in requests:
-        services.ingest.receive("sendgrid", request)
-    if services.detection is not None:
-        services.detection.flush()  # its rollup writes count too
-    cpu = time.process_time() - began
-    services.close()
-    return cpu / (len(bodies) * BATCH) * 1e6
+    spent = {id(alone): 0.0, id(detected): 0.0}
+    try:
+        for turn, request in enumerate(requests):
+            for services in (alone, detected) if turn % 2 == 0 else (detected, alone):
+                began = time.process_time()
+                services.ingest.receive("sendgrid", request)
+                spent[id(services)] += time.process_time() - began
+        began = time.process_time()
+        assert detected.detection is not None
+        detected.detection.flush()  # its rollup writes count too
+        spent[id(detected)] += time.process_time() - began
+    finally:
+        alone.close()
+        detected.close()
+    return spent[id(alone)], spent[id(detected)]
 
 
 def measure_hot_path(events: int = 200_000, rounds: int = 2) -> dict[str, float]:
-    """Median CPU per event of ingest alone and with detection, and the overhead."""
+    """CPU per event of ingest alone and with detection (paired, summed over the rounds),
+    and the overhead."""
     signer = Signer.new()
     bodies = list(batches(events // BATCH, BATCH))
-    alone: list[float] = []
-    detected: list[float] = []
+    alone = detected = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(rounds):
-            alone.append(_cpu_per_event(bodies, signer, Path(tmp) / f"a{n}.db", detection=False))
-            detected.append(_cpu_per_event(bodies, signer, Path(tmp) / f"d{n}.db", detection=True))
-    ingest_only, with_detection = statistics.median(alone), statistics.median(detected)
+            folder = Path(tmp) / str(n)
+            folder.mkdir()
+            cpu_alone, cpu_detected = _paired_cpu(bodies, signer, folder)
+            alone, detected = alone + cpu_alone, detected + cpu_detected
+    per_event = 1e6 / (rounds * len(bodies) * BATCH)
     return {
         "events": events,
-        "ingest_only_cpu_us_per_event": round(ingest_only, 3),
-        "with_detection_cpu_us_per_event": round(with_detection, 3),
-        "overhead": round(with_detection / ingest_only - 1, 3),
+        "ingest_only_cpu_us_per_event": round(alone * per_event, 3),
+        "with_detection_cpu_us_per_event": round(detected * per_event, 3),
+        "overhead": round(detected / alone - 1, 3),
     }
