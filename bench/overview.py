@@ -3,7 +3,7 @@
 Builds (once; reused while its parameters match) a SQLite database in the store's schema
 with 10M events over a week from three sending domains, five mailbox providers and a few
 campaigns a day, generated directly as rows (executemany), and their per-minute rollups made
-by detection's own rollup code (aggregate -> PendingCounts -> RollupStore.add_rows). A handful
+by detection's own rollup code (aggregate -> PendingCounts -> RollupStore.add_vectors). A handful
 of incidents and findings are added so every part of the page has work to do.
 
 Then it signs in and times renders of GET / through the ASGI app (Starlette's TestClient):
@@ -36,10 +36,12 @@ from mailwarden.config import Settings
 from mailwarden.detect.model import Finding, Scope
 from mailwarden.events.model import Bounce, Event
 from mailwarden.incidents.model import Actor
+from mailwarden.metrics.counters import SLOTS
 from mailwarden.metrics.rollup import PendingCounts, aggregate, by_key
 from mailwarden.store import migrate
 from mailwarden.store.engine import make_engine
 from mailwarden.store.findings_repo import FindingStore
+from mailwarden.store.rollup_metrics import counter_column
 from mailwarden.store.rollups_repo import RollupStore
 from mailwarden.store.rows import EVENT_COLUMNS
 from mailwarden.web.app import create_app
@@ -48,6 +50,8 @@ END = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 DAYS = 7
 TARGET_MS = 300.0
 PASSWORD = "overview bench sign-in 2026"
+LAYOUT = 2  # of the rollups (2: a column per counter, migration 0012); a change rebuilds
+_SUMS = ", ".join(f"sum({counter_column(metric)})" for metric in SLOTS)
 PROVIDERS = ("gmail", "microsoft", "yahoo", "apple", "other")
 PROVIDER_WEIGHTS = (45, 20, 12, 13, 10)
 DOMAINS = {  # domain -> (share of mail, its IPs, campaign prefix or None for steady mail)
@@ -164,16 +168,22 @@ def build_db(path: Path, events: int, seed: int) -> dict[str, Any]:
                 conn.exec_driver_sql(_INSERT, rows)
             batch, pending = aggregate(hour), PendingCounts()
             pending.add(batch, by_key(batch))
-            counts = pending.counters()
-            rollups.add_rows(counts)
-            rollup_rows += len(counts)
+            vectors, reasons = pending.vectors(), pending.reason_rows()
+            rollups.add_vectors(SLOTS, vectors, reasons)
+            rollup_rows += len(vectors) + len(reasons)
             rows.clear()
             hour.clear()
             if (offset + 1) % (24 * 60) == 0:
                 rate = written / (time.perf_counter() - began)
                 print(f"  built day {(offset + 1) // 1440}: {written:,} events ({rate:,.0f}/s)")
     engine.dispose()
-    return {"events": written, "rollup_rows": rollup_rows, "seed": seed, "end": END.isoformat()}
+    return {
+        "events": written,
+        "rollup_rows": rollup_rows,
+        "seed": seed,
+        "end": END.isoformat(),
+        "layout": LAYOUT,
+    }
 
 
 def add_incidents(services: Services) -> None:
@@ -216,8 +226,8 @@ def floor_ms(path: Path, repeats: int) -> float:
     for _ in range(repeats):
         began = time.perf_counter()
         db.execute(
-            "SELECT dimension, key, metric, sum(count) FROM rollups WHERE minute >= ? "
-            "GROUP BY dimension, key, metric",
+            f"SELECT dimension, key, {_SUMS} FROM rollup_counts WHERE minute >= ? "
+            "GROUP BY dimension, key",
             (last - 60,),
         ).fetchall()
         times.append((time.perf_counter() - began) * 1000)
@@ -269,7 +279,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     meta_path = args.db.with_suffix(".json")
-    wanted = {"events": args.events, "seed": args.seed, "end": END.isoformat()}
+    wanted = {"events": args.events, "seed": args.seed, "end": END.isoformat(), "layout": LAYOUT}
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and args.db.exists() else {}
     if {key: meta.get(key) for key in wanted} != wanted:
         print(f"Building {args.db} with {args.events:,} events over {DAYS} days (once)...")

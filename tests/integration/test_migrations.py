@@ -39,21 +39,26 @@ def test_downgrading_below_compressed_bodies_unpacks_them_first(engine: Engine) 
 
 def test_rollup_counters_survive_the_rebuild_of_their_table_both_ways(engine: Engine) -> None:
     counts = {(29_000_000 + n, "campaign", f"c{n % 7}", "delivered"): n + 1 for n in range(50)}
+    counts[(29_000_000, "campaign", "c0", "bounced.hard")] = 2
+    counts[(29_000_000, "campaign", "c0", "bounced.reason.mailbox_full")] = 2
     RollupStore(engine).add(counts)
-    migrate.downgrade(engine, "0009")
-    assert _rollup_counts(engine) == counts
+    migrate.downgrade(engine, "0009")  # below 0012 (counter columns) and 0010 (clustering)
+    assert _stored_rows(engine) == counts
     migrate.upgrade(engine)
     assert _rollup_counts(engine) == counts
-    RollupStore(engine).add(counts)  # the upsert still finds the primary key
+    RollupStore(engine).add(counts)  # the upserts still find the primary keys
     assert _rollup_counts(engine) == {key: 2 * count for key, count in counts.items()}
 
 
 def test_sqlite_keeps_rollups_clustered_on_their_key(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'rollups'"))
-        assert "WITHOUT ROWID" in schema.scalar_one().upper()
+    for table in ("rollups", "rollup_counts"):
+        with engine.connect() as conn:
+            schema = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}
+            )
+            assert "WITHOUT ROWID" in schema.scalar_one().upper()
 
 
 def _rollup_counts(engine: Engine) -> dict[tuple[int, str, str, str], int]:
@@ -61,3 +66,10 @@ def _rollup_counts(engine: Engine) -> dict[tuple[int, str, str, str], int]:
     return {
         (minute, dimension, key, metric): count for minute, dimension, key, metric, count in rows
     }
+
+
+def _stored_rows(engine: Engine) -> dict[tuple[int, str, str, str], int]:
+    """The rollups table as it is, one row per counter (before migration 0012)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT minute, dimension, key, metric, count FROM rollups"))
+        return {(int(m), str(d), str(k), str(metric)): int(c) for m, d, k, metric, c in rows}

@@ -33,6 +33,7 @@ from mailwarden.detect.samples import KIND_FAMILIES, SampleBook, breakdown, samp
 from mailwarden.events.model import Event
 from mailwarden.metrics.baseline import RateBaselines
 from mailwarden.metrics.cohorts import CohortBook
+from mailwarden.metrics.counters import SLOTS
 from mailwarden.metrics.rollup import PendingCounts, ScopeKey, aggregate, by_key
 from mailwarden.metrics.series import SeriesBook
 from mailwarden.store.findings_repo import FindingStore
@@ -159,10 +160,11 @@ class DetectionEngine:
         return self.tracker.apply(self._evaluate(through, now), now)
 
     def flush(self) -> None:
-        """Write the rollup counters gathered since the last flush (one executemany)."""
+        """Write the rollup counters gathered since the last flush (one transaction)."""
         with self._lock:
             if self._pending and self._rollups is not None:
-                self._rollups.add_rows(self._pending.counters())
+                pending = self._pending
+                self._rollups.add_vectors(SLOTS, pending.vectors(), pending.reason_rows())
             self._pending = PendingCounts()
             self._flushed_at = self._wall()
 

@@ -1,7 +1,8 @@
 """The counters kept per minute and dimension, and the one place that defines the denominators.
 
-Every rollup row is a vector of CORE counters (by slot index below) plus, in the store, one
-counter per bounce/deferral reason. Rates divide a numerator counter by a denominator:
+Every rollup row is a vector of core counters (by slot index below; in the store, a column
+each) plus, stored apart, one counter per bounce/deferral reason. Rates divide a numerator
+counter by a denominator:
 
 * ``sends``: queued events, where the provider reports sends. What volume detection counts
   and what event silence compares outcomes with.
@@ -31,23 +32,9 @@ from collections.abc import Sequence
 from operator import add
 from typing import Final
 
-SLOTS: Final = (
-    "queued",
-    "delivered",
-    "deferred",
-    "deferred.first",
-    "bounced",
-    "bounced.hard",
-    "bounced.soft",
-    "bounced.block",
-    "bounced.undetermined",
-    "dropped",
-    "complained",
-    "unsubscribed",
-    "opened",
-    "opened.machine",
-    "clicked",
-)
+from mailwarden.store.rollup_metrics import COUNTER_METRICS
+
+SLOTS: Final = COUNTER_METRICS  # a stored column each (store/rollup_metrics.py)
 (
     QUEUED,
     DELIVERED,

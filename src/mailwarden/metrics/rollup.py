@@ -31,7 +31,6 @@ from mailwarden.metrics.counters import (
     MACHINE_OPENED,
     OPENED,
     QUEUED,
-    SLOTS,
     SOFT,
     UNDETERMINED,
     UNSUBSCRIBED,
@@ -199,16 +198,15 @@ class PendingCounts:
             for key in scope_keys(domain, campaign, provider, ip):
                 reasons[(key, minute, metric)] += count
 
-    def counters(self) -> list[tuple[int, str, str, str, int]]:
-        """Every non-zero count as a (minute, dimension, key, metric, count) store row."""
-        out = [
-            (minute, dimension, key, SLOTS[slot], count)
-            for ((dimension, key), minute), row in self.rows.items()
-            for slot, count in enumerate(row)
-            if count
+    def vectors(self) -> list[tuple[int | str, ...]]:
+        """Every (key, minute) as a (minute, dimension, key, count per slot) store vector."""
+        return [
+            (minute, dimension, key, *row) for ((dimension, key), minute), row in self.rows.items()
         ]
-        out.extend(
+
+    def reason_rows(self) -> list[tuple[int, str, str, str, int]]:
+        """Every reason count as a (minute, dimension, key, metric, count) store row."""
+        return [
             (minute, dimension, key, metric, count)
             for ((dimension, key), minute, metric), count in self.reasons.items()
-        )
-        return out
+        ]

@@ -16,7 +16,7 @@ from mailwarden.actions.gate_records import Pause, Quarantine, WarmupPlan
 from mailwarden.actions.records import Suppression
 from mailwarden.store.actions_tables import suppressions
 from mailwarden.store.gate_tables import quarantines, sending_pauses, warmup_plans
-from mailwarden.store.metrics_tables import rollups
+from mailwarden.store.rollup_sums import rollup_sums
 from mailwarden.store.rows import from_ms, to_ms
 
 
@@ -315,15 +315,9 @@ class SqlSendCounts:
         self, dimension: str, metric: str, since_minute: int, until_minute: int
     ) -> dict[str, list[int]]:
         """Per key of one dimension: the non-zero per-minute counts of metric in the range."""
-        query = select(rollups.c.key, rollups.c.count).where(
-            rollups.c.minute >= since_minute,
-            rollups.c.minute < until_minute,
-            rollups.c.dimension == dimension,
-            rollups.c.metric == metric,
-            rollups.c.count > 0,
-        )
         found: dict[str, list[int]] = {}
-        with self._engine.connect() as conn:
-            for key, count in conn.execution_options(yield_per=5000).execute(query):
-                found.setdefault(str(key), []).append(int(count))
+        for _minute, _dimension, key, _metric, count in rollup_sums(
+            self._engine, since_minute, until_minute, [metric], dimension=dimension
+        ):
+            found.setdefault(key, []).append(count)
         return found

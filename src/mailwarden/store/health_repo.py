@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final
 
-from sqlalchemy import Engine, Integer, func, literal_column, select
+from sqlalchemy import Engine, select
 
-from mailwarden.store.metrics_tables import findings, rollups
+from mailwarden.store.metrics_tables import findings
+from mailwarden.store.rollup_sums import minute_bounds, rollup_sums
 
 # (bucket, dimension, key, metric, count)
 BucketRow = tuple[int, str, str, str, int]
@@ -39,60 +40,34 @@ class RollupReader:
         The bucket is the bucket's first minute divided by bucket_minutes (an hour number
         when bucket_minutes is 60); dimension and key narrow the result when given.
         """
-        # a literal divisor, so the grouped expression is the selected one on every database
-        divisor = literal_column(str(int(bucket_minutes)), Integer)
-        bucket = (rollups.c.minute // divisor).label("bucket")
-        query = (
-            select(bucket, rollups.c.dimension, rollups.c.key, rollups.c.metric)
-            .add_columns(func.sum(rollups.c.count))
-            .where(
-                rollups.c.minute >= first_minute,
-                rollups.c.minute < end_minute,
-                rollups.c.metric.in_(sorted(metrics)),
-            )
-            .group_by(bucket, rollups.c.dimension, rollups.c.key, rollups.c.metric)
+        found = rollup_sums(
+            self._engine,
+            first_minute,
+            end_minute,
+            metrics,
+            bucket=bucket_minutes,
+            dimension=dimension,
+            key=key,
         )
-        if dimension is not None:
-            query = query.where(rollups.c.dimension == dimension)
-        if key is not None:
-            query = query.where(rollups.c.key == key)
-        with self._engine.connect() as conn:
-            return [
-                (int(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]))
-                for row in conn.execute(query)
-            ]
+        return [
+            (int(number or 0), dim, name, metric, count)
+            for number, dim, name, metric, count in found
+        ]
 
     def totals(
         self, first_minute: int, end_minute: int, metrics: Collection[str]
     ) -> list[tuple[str, str, str, int]]:
         """Counters (dimension, key, metric, count) summed over [first_minute, end_minute)."""
-        query = (
-            select(rollups.c.dimension, rollups.c.key, rollups.c.metric)
-            .add_columns(func.sum(rollups.c.count))
-            .where(
-                rollups.c.minute >= first_minute,
-                rollups.c.minute < end_minute,
-                rollups.c.metric.in_(sorted(metrics)),
-            )
-            .group_by(rollups.c.dimension, rollups.c.key, rollups.c.metric)
-        )
-        with self._engine.connect() as conn:
-            return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in conn.execute(query)]
+        found = rollup_sums(self._engine, first_minute, end_minute, metrics, bucket=None)
+        return [(dimension, key, metric, count) for _n, dimension, key, metric, count in found]
 
     def last_minute(self) -> int | None:
         """The latest minute that has any counter (None for an empty table)."""
-        with self._engine.connect() as conn:
-            found = conn.execute(select(func.max(rollups.c.minute))).scalar_one()
-        return int(found) if found is not None else None
+        return minute_bounds(self._engine)[1]
 
     def first_minute_in(self, first_minute: int, end_minute: int) -> int | None:
         """The first minute in [first_minute, end_minute) with any counter (an index seek)."""
-        query = select(func.min(rollups.c.minute)).where(
-            rollups.c.minute >= first_minute, rollups.c.minute < end_minute
-        )
-        with self._engine.connect() as conn:
-            found = conn.execute(query).scalar_one()
-        return int(found) if found is not None else None
+        return minute_bounds(self._engine, first_minute, end_minute)[0]
 
     def recent_finding_ids(
         self, limit: int, *, status: str | None = None, kind: str | None = None

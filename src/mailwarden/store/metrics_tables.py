@@ -4,11 +4,29 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyConstraint, Table, Text
 
+from mailwarden.store.rollup_metrics import COUNTER_METRICS, counter_column
 from mailwarden.store.tables import metadata
 
-# One counter per (minute, dimension, key, metric); upserted by adding. A time-leading key
-# keeps inserts nearly sequential and makes "the last N days" a range scan; on SQLite the
-# table is clustered on that key (WITHOUT ROWID, migration 0010).
+# One row per (minute, dimension, key) with every counter, upserted by adding (migration
+# 0012): a key's minute is one row, written in one B-tree insert. A time-leading key keeps
+# inserts nearly sequential and makes "the last N days" a range scan; on SQLite the table
+# is clustered on that key (WITHOUT ROWID).
+rollup_counts = Table(
+    "rollup_counts",
+    metadata,
+    Column("minute", BigInteger, nullable=False),
+    Column("dimension", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    *(
+        Column(counter_column(metric), BigInteger, nullable=False, server_default="0")
+        for metric in COUNTER_METRICS
+    ),
+    PrimaryKeyConstraint("minute", "dimension", "key"),
+    sqlite_with_rowid=False,
+)
+
+# Every other counter (bounce and deferral reasons: open-ended names, rare) as one row per
+# (minute, dimension, key, metric), clustered the same way (migration 0010).
 rollups = Table(
     "rollups",
     metadata,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine, inspect
 from tests.unit.detect.factory import T0
 
@@ -22,6 +23,25 @@ def test_rollups_upsert_by_adding_to_what_is_there(engine: Engine) -> None:
     rows = sorted(store.rows(29000000))
     assert (29000000, "overall", "*", "delivered", 7) in rows
     assert list(store.rows(29000001)) == []
+
+
+def test_count_vectors_add_up_per_metric_and_leave_zeros_unwritten(engine: Engine) -> None:
+    store = RollupStore(engine)
+    metrics = ("queued", "delivered", "bounced.hard")
+    reason = (29000000, "campaign", "c", "reason:mailbox_full", 1)
+    store.add_vectors(metrics, [(29000000, "campaign", "c", 5, 0, 2)], [reason])
+    store.add_vectors(metrics, [(29000000, "campaign", "c", 1, 3, 0)])
+    assert sorted(store.rows(29000000)) == [
+        (29000000, "campaign", "c", "bounced.hard", 2),
+        (29000000, "campaign", "c", "delivered", 3),
+        (29000000, "campaign", "c", "queued", 6),
+        reason,
+    ]
+
+
+def test_a_vector_of_anything_but_core_counters_is_refused(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="not a rollup counter"):
+        RollupStore(engine).add_vectors(("queued = 1; --",), [(1, "overall", "*", 1)])
 
 
 def _finding() -> Finding:
@@ -57,9 +77,9 @@ def test_a_finding_is_one_row_updated_in_place_until_it_closes(engine: Engine) -
 
 
 def test_detection_tables_come_and_go_with_the_migration(engine: Engine) -> None:
-    assert {"rollups", "findings"} <= set(inspect(engine).get_table_names())
+    assert {"rollup_counts", "rollups", "findings"} <= set(inspect(engine).get_table_names())
     migrate.downgrade(engine, "0001")
-    assert "rollups" not in inspect(engine).get_table_names()
+    assert not {"rollup_counts", "rollups"} & set(inspect(engine).get_table_names())
     migrate.upgrade(engine)
     assert "findings" in inspect(engine).get_table_names()
 

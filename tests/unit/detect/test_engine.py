@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from mailwarden.bus.memory import InProcessBus
 from mailwarden.clock import FakeClock
 from mailwarden.detect.engine import DetectionEngine
 from mailwarden.detect.model import FINDINGS_TOPIC
+from mailwarden.store.rollups_repo import RollupRow, RollupVector, spread
 
 
 def _healthy(harness: Harness, hours: int, per_minute: int = 40, **attrs: Any) -> None:
@@ -134,8 +136,13 @@ class _Rollups:
     def __init__(self) -> None:
         self.writes: list[list[tuple[int, str, str, str, int]]] = []
 
-    def add_rows(self, rows: list[tuple[int, str, str, str, int]]) -> None:
-        self.writes.append(rows)
+    def add_vectors(
+        self,
+        metrics: Sequence[str],
+        vectors: Sequence[RollupVector],
+        rows: Sequence[RollupRow] = (),
+    ) -> None:
+        self.writes.append([*spread(metrics, vectors), *rows])
 
 
 class _Wall:
@@ -211,11 +218,16 @@ class _FailingOnce(_Rollups):
         super().__init__()
         self.failed = False
 
-    def add_rows(self, rows: list[tuple[int, str, str, str, int]]) -> None:
+    def add_vectors(
+        self,
+        metrics: Sequence[str],
+        vectors: Sequence[RollupVector],
+        rows: Sequence[RollupRow] = (),
+    ) -> None:
         if not self.failed:
             self.failed = True
             raise OSError("database unavailable")
-        super().add_rows(rows)
+        super().add_vectors(metrics, vectors, rows)
 
 
 def test_a_failed_rollup_write_keeps_the_counts_for_the_next_tick() -> None:

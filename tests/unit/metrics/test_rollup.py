@@ -17,10 +17,12 @@ from mailwarden.metrics.counters import (
     DELIVERED,
     MACHINE_OPENED,
     OPENED,
+    SLOTS,
     attempts,
     reachable,
 )
 from mailwarden.metrics.rollup import PendingCounts, aggregate, by_key
+from mailwarden.store.rollups_repo import spread
 
 
 def _stored(*batches: list[Event]) -> Counter[tuple[int, str, str, str]]:
@@ -30,7 +32,8 @@ def _stored(*batches: list[Event]) -> Counter[tuple[int, str, str, str]]:
         batch = aggregate(events)
         pending.add(batch, by_key(batch))
     out: Counter[tuple[int, str, str, str]] = Counter()
-    for minute, dimension, key, metric, count in pending.counters():
+    rows = [*spread(SLOTS, pending.vectors()), *pending.reason_rows()]
+    for minute, dimension, key, metric, count in rows:
         out[(minute, dimension, key, metric)] += count
     return out
 
