@@ -33,7 +33,7 @@ from mailwarden.detect.samples import KIND_FAMILIES, SampleBook, breakdown, samp
 from mailwarden.events.model import Event
 from mailwarden.metrics.baseline import RateBaselines
 from mailwarden.metrics.cohorts import CohortBook
-from mailwarden.metrics.counters import SLOTS
+from mailwarden.metrics.counters import ANY_RISE, SLOTS
 from mailwarden.metrics.rollup import PendingCounts, ScopeKey, aggregate, by_key
 from mailwarden.metrics.series import SeriesBook
 from mailwarden.store.findings_repo import FindingStore
@@ -180,8 +180,8 @@ class DetectionEngine:
         found: list[Finding] = []
         evaluated = touched | open_keys
         for key in sorted(evaluated):
-            rates = key in alarmed or key in open_keys
-            found.extend(evaluate.evaluate_key(state, settings, key, through, now, rates=rates))
+            rising = ANY_RISE if key in open_keys else alarmed.get(key, 0)
+            found.extend(evaluate.evaluate_key(state, settings, key, through, now, rising))
         found.extend(evaluate.evaluate_settled(state, settings, evaluated, through, now))
         evaluate.schedule_silence(state, settings, touched, through)
         if through % 5 == 0:

@@ -132,18 +132,19 @@ def new_campaigns(state: State, through: int) -> dict[str, int]:
 
 
 def evaluate_key(
-    state: State, settings: Settings, key: ScopeKey, through: int, now: datetime, *, rates: bool
+    state: State, settings: Settings, key: ScopeKey, through: int, now: datetime, rising: int
 ) -> Iterator[Finding]:
-    """The detectors that watch this key's counters (rates only when `rates`: new bad events
-    or an open finding; a rate cannot newly rise without a new numerator event)."""
+    """The detectors that watch this key's counters; of the rates, those whose RISES_WITH
+    counters are in `rising` (a mask: new events since the last tick, or ANY_RISE for a key
+    with an open finding). A rate cannot newly rise without a new event of its own."""
     series = state.book.get(key)
-    if series is None or not (rates or key[0] in WATCHED_DIMENSIONS):
+    if series is None or not (rising or key[0] in WATCHED_DIMENSIONS):
         return
-    view = view_of(state, key, series, through, rates=rates)
-    if rates:
-        yield from detect_rates(view, now)
-        yield from detect_provider(view, now)
-        policy = detect_policy(view, settings.policy, now)
+    view = view_of(state, key, series, through, rates=bool(rising))
+    if rising:
+        yield from detect_rates(view, now, rising)
+        yield from detect_provider(view, now, rising)
+        policy = detect_policy(view, settings.policy, now, rising)
         if policy is not None:
             yield policy
     if key[0] in SILENCE_DIMENSIONS:

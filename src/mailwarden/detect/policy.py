@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mailwarden.detect.model import DIMENSIONS, Finding
 from mailwarden.detect.view import KeyView, finding
-from mailwarden.metrics.counters import numerator, rate_counts
+from mailwarden.metrics.counters import ANY_RISE, RISING_MASKS, numerator, rate_counts
 from mailwarden.metrics.exposure import RATES as EXPOSED
 from mailwarden.metrics.exposure import WINDOWS as EXPOSURE_WINDOWS
 from mailwarden.metrics.stats import clopper_pearson, log_betainc
@@ -204,13 +204,17 @@ def _evaluate(rule: Rule, view: KeyView, default_hours: int) -> dict[str, Any] |
 _ORDER: Final = {"info": 0, "warning": 1, "critical": 2}
 
 
-def detect_policy(view: KeyView, policy: Policy, now: datetime) -> Finding | None:
-    """The most severe policy line this key has credibly crossed, if any."""
+def detect_policy(
+    view: KeyView, policy: Policy, now: datetime, rising: int = ANY_RISE
+) -> Finding | None:
+    """The most severe policy line this key has credibly crossed, if any (of the lines whose
+    rate can have risen, by the `rising` mask: see RISES_WITH)."""
     dimension, key = view.scope.dimension, view.scope.key
     hits = [
         hit
         for rule in policy.active()
-        if applies(rule, dimension, key)
+        if RISING_MASKS[METRIC_RATES[rule.metric]] & rising
+        and applies(rule, dimension, key)
         and (hit := _evaluate(rule, view, policy.window_hours)) is not None
     ]
     if not hits:

@@ -17,10 +17,11 @@ from functools import lru_cache
 from typing import Any, Final
 
 from mailwarden.detect.model import Finding
-from mailwarden.detect.rates import ENOUGH, SHORT, RateRule, detect_rate
+from mailwarden.detect.rates import ENOUGH, SHORT, RateRule, detect_rules
 from mailwarden.detect.samples import Sample
 from mailwarden.detect.shift import ShiftSpec
 from mailwarden.detect.view import KeyView
+from mailwarden.metrics.counters import ANY_RISE
 
 PROVIDER_RULES: Final = (
     RateRule(
@@ -75,7 +76,6 @@ def reading(samples: Sequence[Sample]) -> dict[str, Any]:
     return {"by_signal": dict(signals.most_common(5)), "dominant_signal": top}
 
 
-def detect_provider(view: KeyView, now: datetime) -> list[Finding]:
-    """Block and deferral surges on one key."""
-    found = (detect_rate(rule, view, now) for rule in PROVIDER_RULES)
-    return [item for item in found if item is not None]
+def detect_provider(view: KeyView, now: datetime, rising: int = ANY_RISE) -> list[Finding]:
+    """Block and deferral surges on one key (those that can have risen: see RISES_WITH)."""
+    return detect_rules(PROVIDER_RULES, view, now, rising)

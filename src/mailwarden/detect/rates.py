@@ -12,6 +12,7 @@ key does not), 8 for unsubscribes, which alone rarely make an incident.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -19,7 +20,7 @@ from typing import Any, Final
 from mailwarden.detect.model import Finding
 from mailwarden.detect.shift import ShiftResult, ShiftSpec, null_rate, shift_test
 from mailwarden.detect.view import KeyView, finding
-from mailwarden.metrics.counters import DELIVERED, RATES, denominator
+from mailwarden.metrics.counters import ANY_RISE, DELIVERED, RATES, RISING_MASKS, denominator
 from mailwarden.metrics.exposure import WINDOWS as EXPOSURE_WINDOWS
 
 DAY: Final = 1440
@@ -161,7 +162,14 @@ def detect_rate(rule: RateRule, view: KeyView, now: datetime) -> Finding | None:
     )
 
 
-def detect_rates(view: KeyView, now: datetime) -> list[Finding]:
-    """Run every rate rule on one key."""
-    found = (detect_rate(rule, view, now) for rule in RATE_RULES)
+def detect_rates(view: KeyView, now: datetime, rising: int = ANY_RISE) -> list[Finding]:
+    """Run the rate rules on one key whose rates can have risen (see RISES_WITH)."""
+    return detect_rules(RATE_RULES, view, now, rising)
+
+
+def detect_rules(
+    rules: Iterable[RateRule], view: KeyView, now: datetime, rising: int
+) -> list[Finding]:
+    """Run the rules whose rate can have risen, by the `rising` mask of moved counters."""
+    found = (detect_rate(rule, view, now) for rule in rules if RISING_MASKS[rule.rate] & rising)
     return [item for item in found if item is not None]

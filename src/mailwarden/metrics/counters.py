@@ -115,6 +115,31 @@ RATES: Final[dict[str, tuple[int, str]]] = {
 }
 
 
+# rate name -> the counters whose new events can raise it (for delivery, down: the reachable
+# attempts that were not delivered). A rate is tested again when one of them moves.
+RISES_WITH: Final[dict[str, tuple[int, ...]]] = {
+    "hard_bounce": (HARD,),
+    "block": (BLOCK,),
+    "deferral": (DEFERRED_FIRST,),
+    "delivery": (BLOCK, UNDETERMINED, DEFERRED_FIRST),
+    "complaint": (COMPLAINED,),
+    "unsubscribe": (UNSUBSCRIBED,),
+}
+RISING_SLOTS: Final = tuple(sorted({slot for slots in RISES_WITH.values() for slot in slots}))
+# rate name -> a bit mask of its RISES_WITH slots (bit `slot`); every bit set: any rate
+RISING_MASKS: Final = {rate: sum(1 << slot for slot in slots) for rate, slots in RISES_WITH.items()}
+ANY_RISE: Final = sum(1 << slot for slot in RISING_SLOTS)
+
+
+def rising_mask(row: Sequence[int]) -> int:
+    """The bits (1 << slot) of the RISING_SLOTS counters that are non-zero in a row."""
+    mask = 0
+    for slot in RISING_SLOTS:
+        if row[slot]:
+            mask |= 1 << slot
+    return mask
+
+
 def rate_counts(name: str, row: Sequence[int]) -> tuple[int, int]:
     """The (numerator, denominator) of a named rate in a row; the numerator never exceeds it."""
     slot, denominator = RATES[name]

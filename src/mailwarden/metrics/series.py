@@ -20,11 +20,11 @@ from mailwarden.metrics.counters import (
     BOUNCED,
     COMPLAINED,
     DEFERRED,
-    DROPPED,
     SLOT_OF,
     WIDTH,
     Row,
     empty_row,
+    rising_mask,
 )
 from mailwarden.metrics.counters import UNSUBSCRIBED as UNSUB
 from mailwarden.metrics.rollup import RollupBatch, ScopeKey, by_key
@@ -157,7 +157,8 @@ class SeriesBook:
         self.series: dict[ScopeKey, KeySeries] = {}
         self.evaluated_through: int | None = None
         self.touched: set[ScopeKey] = set()
-        self.alarmed: set[ScopeKey] = set()  # keys that got "bad" events (bounces, ...)
+        # keys that got events that can raise a rate (bounces, ...): the rising_mask of them
+        self.alarmed: dict[ScopeKey, int] = {}
         self.late_hours: set[tuple[ScopeKey, int]] = set()
         self.parents: dict[str, str] = {}  # campaign -> its sending domain
         self._minute_horizon = max(minute_horizon, max(WINDOWS) + 1)
@@ -173,8 +174,10 @@ class SeriesBook:
             if campaign and domain:
                 self.parents[campaign] = domain
         for (key, minute), row in (rows if rows is not None else by_key(batch)).items():
-            if row[BOUNCED] or row[DEFERRED] or row[DROPPED] or row[COMPLAINED] or row[UNSUB]:
-                self.alarmed.add(key)
+            if row[BOUNCED] or row[DEFERRED] or row[COMPLAINED] or row[UNSUB]:
+                mask = rising_mask(row)
+                if mask:
+                    self.alarmed[key] = self.alarmed.get(key, 0) | mask
             self._add_row(key, minute, row)
 
     def load(self, rows: Iterable[tuple[int, str, str, str, int]]) -> int:
@@ -251,10 +254,11 @@ class SeriesBook:
         if old is None or through // 60 != old // 60:
             self._prune(through)
 
-    def take_touched(self) -> tuple[set[ScopeKey], set[ScopeKey]]:
-        """Return and forget the keys that got data, and those that got bad events, since."""
+    def take_touched(self) -> tuple[set[ScopeKey], dict[ScopeKey, int]]:
+        """Return and forget the keys that got data, and those that got events that can raise
+        a rate (with the rising_mask of them), since."""
         touched, self.touched = self.touched, set()
-        alarmed, self.alarmed = self.alarmed, set()
+        alarmed, self.alarmed = self.alarmed, {}
         return touched, alarmed
 
     def take_late_hours(self) -> set[tuple[ScopeKey, int]]:

@@ -8,6 +8,7 @@ import pytest
 from tests.unit.detect.factory import T0, row, view
 
 from mailwarden.detect.policy import PolicyError, default_policy, detect_policy, load_policy
+from mailwarden.metrics.counters import RISING_MASKS
 
 
 class Exposed:
@@ -43,6 +44,12 @@ def test_a_spam_rate_past_the_gmail_line_fires_at_gmail() -> None:
     assert found.kind == "policy_threshold"
     assert found.severity == "critical"  # 0.4 % is past 0.3 %
     assert "Gmail" in found.evidence["source"]
+
+
+def test_a_policy_line_is_not_judged_again_without_a_new_event_of_its_rate() -> None:
+    gmail = _day(50_000, 200, ("mailbox_provider", "gmail"))
+    assert detect_policy(gmail, default_policy(), T0, RISING_MASKS["hard_bounce"]) is None
+    assert detect_policy(gmail, default_policy(), T0, RISING_MASKS["complaint"]) is not None
 
 
 def test_a_tiny_denominator_never_trips_a_policy_line() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.unit.detect.factory import T0, row, view
 
 from mailwarden.detect.rates import RATE_RULES, detect_rate, detect_rates
+from mailwarden.metrics.counters import RISING_MASKS
 from mailwarden.metrics.exposure import KeyExposure
 
 RULES = {rule.kind: rule for rule in RATE_RULES}
@@ -30,6 +31,13 @@ def test_a_bad_list_fires_hard_bounce_rate_with_its_evidence() -> None:
     assert found.evidence["p_value"] < 1e-7
     assert found.evidence["test"].startswith("exact binomial")
     assert found.first_seen == T0
+
+
+def test_a_rate_is_not_tested_again_until_an_event_that_can_raise_it_comes() -> None:
+    bad_list = view(_windows(delivered=900, hard=100))
+    assert detect_rates(bad_list, T0, RISING_MASKS["complaint"] | RISING_MASKS["deferral"]) == []
+    fired = detect_rates(bad_list, T0, RISING_MASKS["hard_bounce"])
+    assert [found.kind for found in fired] == ["hard_bounce_rate"]
 
 
 def test_ordinary_hard_bounces_do_not_fire() -> None:

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.detect.factory import T0, event
+from tests.unit.detect.factory import HARD, T0, event
 
-from mailwarden.metrics.counters import QUEUED, WIDTH, Row
+from mailwarden.metrics.counters import QUEUED, RISING_MASKS, WIDTH, Row
 from mailwarden.metrics.rollup import aggregate
 from mailwarden.metrics.series import LAZY_WINDOWS, WINDOWS, SeriesBook, Windows
 
@@ -116,7 +116,21 @@ def test_keys_that_got_bad_events_are_marked_for_rate_checks() -> None:
     book.add(aggregate([event("delivered", T0), event("complained", T0, provider="yahoo")]))
     touched, alarmed = book.take_touched()
     assert ("mailbox_provider", "yahoo") in alarmed
-    assert ("mailbox_provider", "gmail") in touched - alarmed
+    assert ("mailbox_provider", "gmail") in touched - set(alarmed)
+
+
+def test_a_key_is_marked_only_for_the_rates_its_new_events_can_raise() -> None:
+    book = SeriesBook()
+    book.add(
+        aggregate([event("complained", T0), event("bounced", T0, provider="yahoo", bounce=HARD)])
+    )
+    book.add(aggregate([event("deferred", T0, provider="yahoo")]))
+    _touched, alarmed = book.take_touched()
+    gmail, yahoo = alarmed[("mailbox_provider", "gmail")], alarmed[("mailbox_provider", "yahoo")]
+    assert gmail == RISING_MASKS["complaint"]
+    assert yahoo == RISING_MASKS["hard_bounce"] | RISING_MASKS["deferral"]
+    assert not yahoo & RISING_MASKS["complaint"] and yahoo & RISING_MASKS["delivery"]
+    assert alarmed[("overall", "*")] == gmail | yahoo
 
 
 def test_a_key_back_after_days_of_quiet_does_not_count_old_hours_in_its_day() -> None:
