@@ -38,6 +38,12 @@ _FILTERS: Final = tuple(
     for weight, mean in KERNELS[rate]
 )
 _GAIN: Final = tuple(decay / (1.0 - decay) for _i, _w, decay in _FILTERS)
+# Per filter, for a delivery: (rate index, weight, decay, the share of a minute's deliveries
+# that enters the level, weight * gain: what a level adds to the total as it decays away).
+_STEPS: Final = tuple(
+    (index, weight, decay, 1.0 - decay, weight * gain)
+    for (index, weight, decay), gain in zip(_FILTERS, _GAIN, strict=True)
+)
 _NO_TOTALS: Final = (0.0,) * len(RATES)
 _NO_LEVELS: Final = (0.0,) * len(_FILTERS)
 
@@ -96,12 +102,13 @@ class KeyExposure:
             since = minute - 1 - last  # quiet minutes since the checkpoint: decay first
         new_totals = list(totals)
         new_levels = []
-        for (index, weight, decay), gain, level in zip(_FILTERS, _GAIN, levels, strict=True):
+        # levels has one entry per step by construction; this runs per key and minute
+        for (index, weight, decay, entering, carry), level in zip(_STEPS, levels):  # noqa: B905
             if since:
-                fade = decay**since
-                new_totals[index] += weight * level * gain * (1.0 - fade)
-                level *= fade
-            level = level * decay + delivered * (1.0 - decay)
+                faded = level * decay**since
+                new_totals[index] += carry * (level - faded)
+                level = faded
+            level = level * decay + delivered * entering
             new_totals[index] += weight * level
             new_levels.append(level)
         marks.append((minute, tuple(new_totals), tuple(new_levels)))

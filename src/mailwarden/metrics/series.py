@@ -306,15 +306,19 @@ def _slide(series: KeySeries, old: int, through: int) -> None:
 
 
 def _recompute(series: KeySeries, through: int) -> None:
+    # The windows nest (5 in 15 in 60): one backward pass adds each minute once, and each
+    # window's sums are a copy of the running total when the pass reaches its start.
     minutes = series.minutes
+    total = empty_row()
+    end = through + 1
     for window in WINDOWS:
-        sums = empty_row()
-        for minute in range(through - window + 1, through + 1):
+        start = through - window + 1
+        for minute in range(start, end):
             row = minutes.get(minute)
             if row is not None:
-                for slot in range(WIDTH):
-                    sums[slot] += row[slot]
-        series.sums[window] = sums
+                total[:] = map(add, total, row)
+        series.sums[window] = list(total)
+        end = start
 
 
 def _recompute_day(series: KeySeries, current_hour: int) -> None:
