@@ -174,6 +174,7 @@ class SeriesBook:
             if campaign and domain:
                 self.parents[campaign] = domain
         for (key, minute), row in (rows if rows is not None else by_key(batch)).items():
+            # every RISING_SLOTS counter is one of these four or part of one: a cheap first look
             if row[BOUNCED] or row[DEFERRED] or row[COMPLAINED] or row[UNSUB]:
                 mask = rising_mask(row)
                 if mask:

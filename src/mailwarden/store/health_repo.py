@@ -11,8 +11,8 @@ from typing import Final
 
 from sqlalchemy import Engine, select
 
+from mailwarden.store import rollup_sums as sums
 from mailwarden.store.metrics_tables import findings
-from mailwarden.store.rollup_sums import minute_bounds, rollup_sums
 
 # (bucket, dimension, key, metric, count)
 BucketRow = tuple[int, str, str, str, int]
@@ -40,7 +40,7 @@ class RollupReader:
         The bucket is the bucket's first minute divided by bucket_minutes (an hour number
         when bucket_minutes is 60); dimension and key narrow the result when given.
         """
-        found = rollup_sums(
+        found = sums.rollup_sums(
             self._engine,
             first_minute,
             end_minute,
@@ -58,16 +58,16 @@ class RollupReader:
         self, first_minute: int, end_minute: int, metrics: Collection[str]
     ) -> list[tuple[str, str, str, int]]:
         """Counters (dimension, key, metric, count) summed over [first_minute, end_minute)."""
-        found = rollup_sums(self._engine, first_minute, end_minute, metrics, bucket=None)
+        found = sums.rollup_sums(self._engine, first_minute, end_minute, metrics, bucket=None)
         return [(dimension, key, metric, count) for _n, dimension, key, metric, count in found]
 
     def last_minute(self) -> int | None:
         """The latest minute that has any counter (None for an empty table)."""
-        return minute_bounds(self._engine)[1]
+        return sums.last_minute(self._engine)
 
     def first_minute_in(self, first_minute: int, end_minute: int) -> int | None:
         """The first minute in [first_minute, end_minute) with any counter (an index seek)."""
-        return minute_bounds(self._engine, first_minute, end_minute)[0]
+        return sums.first_minute(self._engine, first_minute, end_minute)
 
     def recent_finding_ids(
         self, limit: int, *, status: str | None = None, kind: str | None = None

@@ -7,7 +7,7 @@ tables' time-leading primary keys.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Integer, Select, func, literal_column, select
@@ -43,21 +43,26 @@ def rollup_sums(
             yield from _other_sums(conn, scope, others, bucket)
 
 
-def minute_bounds(
-    engine: Engine, first_minute: int | None = None, end_minute: int | None = None
-) -> tuple[int | None, int | None]:
-    """The first and the last minute in [first_minute, end_minute) with any counter."""
-    scope = _Scope(first_minute, end_minute, None, None)
-    lows: list[int] = []
-    highs: list[int] = []
+def first_minute(engine: Engine, first: int, end: int) -> int | None:
+    """The first minute in [first, end) with any counter (an index seek on each table)."""
+    return _edge(engine, func.min, _Scope(first, end, None, None), min)
+
+
+def last_minute(engine: Engine) -> int | None:
+    """The latest minute with any counter (None when nothing is stored)."""
+    return _edge(engine, func.max, _Scope(None, None, None, None), max)
+
+
+def _edge(
+    engine: Engine, aggregate: Any, scope: _Scope, pick: Callable[[list[int]], int]
+) -> int | None:
+    found: list[int] = []
     with engine.connect() as conn:
         for table in (rollup_counts, rollups):
-            query = scope.apply(select(func.min(table.c.minute), func.max(table.c.minute)), table)
-            low, high = conn.execute(query).one()
-            if low is not None:
-                lows.append(int(low))
-                highs.append(int(high))
-    return (min(lows) if lows else None), (max(highs) if highs else None)
+            edge = conn.execute(scope.apply(select(aggregate(table.c.minute)), table)).scalar()
+            if edge is not None:
+                found.append(int(edge))
+    return pick(found) if found else None
 
 
 class _Scope:
@@ -91,17 +96,21 @@ def _bucket(table: Any, bucket: int | None) -> list[ColumnElement[Any]]:
     return [(table.c.minute // literal_column(str(int(bucket)), Integer)).label("bucket")]
 
 
+def _summed(group: list[ColumnElement[Any]], values: list[Any], bucket: int | None) -> Select[Any]:
+    """The group's columns and its values, summed per group unless a bucket is one minute
+    (each table holds one row per minute and key already: nothing to sum)."""
+    if bucket == 1:
+        return select(*group, *values)
+    return select(*group, *(func.sum(value) for value in values)).group_by(*group)
+
+
 def _core_sums(
     conn: Connection, scope: _Scope, metrics: Collection[str], bucket: int | None
 ) -> Iterator[SumRow]:
     table = rollup_counts
     group = [*_bucket(table, bucket), table.c.dimension, table.c.key]
     columns = [table.c[counter_column(metric)] for metric in metrics]
-    if bucket == 1:  # one row per minute and key already: nothing to sum
-        query = select(*group, *columns)
-    else:
-        query = select(*group, *(func.sum(column) for column in columns)).group_by(*group)
-    query = scope.apply(query, table)
+    query = scope.apply(_summed(group, columns, bucket), table)
     offset = 1 if bucket is not None else 0
     for row in conn.execution_options(yield_per=5000).execute(query):
         number = int(row[0]) if bucket is not None else None
@@ -116,13 +125,9 @@ def _other_sums(
 ) -> Iterator[SumRow]:
     table = rollups
     group = [*_bucket(table, bucket), table.c.dimension, table.c.key, table.c.metric]
-    if bucket == 1:
-        query = select(*group, table.c.count)
-    else:
-        query = select(*group, func.sum(table.c.count)).group_by(*group)
+    query = scope.apply(_summed(group, [table.c.count], bucket), table)
     if metrics is not None:
         query = query.where(table.c.metric.in_(metrics))
-    query = scope.apply(query, table)
     offset = 1 if bucket is not None else 0
     for row in conn.execution_options(yield_per=5000).execute(query):
         count = int(row[offset + 3])

@@ -218,16 +218,11 @@ class _FailingOnce(_Rollups):
         super().__init__()
         self.failed = False
 
-    def add_vectors(
-        self,
-        metrics: Sequence[str],
-        vectors: Sequence[RollupVector],
-        rows: Sequence[RollupRow] = (),
-    ) -> None:
+    def add_vectors(self, *args: Any) -> None:
         if not self.failed:
             self.failed = True
             raise OSError("database unavailable")
-        super().add_vectors(metrics, vectors, rows)
+        super().add_vectors(*args)
 
 
 def test_a_failed_rollup_write_keeps_the_counts_for_the_next_tick() -> None:
